@@ -1,0 +1,109 @@
+namespace RawGan.Autograd;
+
+/// <summary>
+/// Reverse-mode differentiation over the recorded graph. The walk order is an iterative,
+/// deterministic topological sort (inputs in recorded order), so gradients accumulate in the
+/// same order on every run and on every backend.
+/// </summary>
+internal static class Engine
+{
+    public static void Backward(Tensor root, Tensor? gradient)
+    {
+        if (!root.RequiresGrad)
+            throw new InvalidOperationException("Backward() on a tensor that does not require grad: no input of its graph has RequiresGrad set");
+        if (gradient is null && root.NumEl != 1)
+            throw new InvalidOperationException($"Backward() without a gradient needs a one-element tensor, got shape {Shape.Format(root.Shape)}");
+
+        var order = TopologicalOrder(root);
+        var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);
+        using var noGrad = Autograd.NoGrad();
+        grads[root] = gradient ?? Tensor.Full(root.Shape, 1, root.DType, root.Device);
+
+        for (int i = order.Count - 1; i >= 0; i--)
+        {
+            var t = order[i];
+            if (!grads.Remove(t, out var g)) continue;
+            var node = t.GradFn;
+            if (node is null)
+            {
+                AccumulateIntoLeaf(t, g);
+                g.Dispose();
+                continue;
+            }
+
+            var inputGrads = node.Backward(g);
+            for (int k = 0; k < node.Inputs.Length; k++)
+            {
+                var input = node.Inputs[k];
+                var ig = inputGrads[k];
+                if (ig is null || !input.RequiresGrad) continue;
+                if (!ig.Shape.AsSpan().SequenceEqual(input.Shape))
+                    throw new InvalidOperationException(
+                        $"backward of '{node.Op}' returned a gradient of shape {Shape.Format(ig.Shape)} for an input of shape {Shape.Format(input.Shape)}");
+                // Each dictionary entry owns its own Tensor object: an op may hand the same
+                // gradient to two inputs (add), or pass its incoming gradient straight through.
+                if (ReferenceEquals(ig, g) || ContainsValue(grads, ig))
+                    ig = ig.Alias();
+                if (grads.TryGetValue(input, out var existing))
+                {
+                    grads[input] = existing + ig;
+                    existing.Dispose();
+                    ig.Dispose();
+                }
+                else
+                {
+                    grads[input] = ig;
+                }
+            }
+            if (!ReferenceEquals(g, gradient)) g.Dispose();
+            // The graph is freed after backward: what this node saved is no longer reachable.
+            t.GradFn = null;
+        }
+    }
+
+    private static bool ContainsValue(Dictionary<Tensor, Tensor> grads, Tensor t)
+    {
+        foreach (var v in grads.Values)
+            if (ReferenceEquals(v, t)) return true;
+        return false;
+    }
+
+    private static void AccumulateIntoLeaf(Tensor leaf, Tensor g)
+    {
+        if (leaf.Grad is null)
+        {
+            leaf.Grad = g.Clone();
+            leaf.Grad.DetachFromScope();
+        }
+        else
+        {
+            leaf.Grad.Backend.Binary(Backends.BinaryOp.Add, leaf.Grad, leaf.Grad, g.Contiguous());
+        }
+    }
+
+    private static List<Tensor> TopologicalOrder(Tensor root)
+    {
+        var order = new List<Tensor>();
+        var visited = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        var stack = new Stack<(Tensor Tensor, int NextInput)>();
+        stack.Push((root, 0));
+        visited.Add(root);
+        while (stack.Count > 0)
+        {
+            var (t, next) = stack.Pop();
+            var inputs = t.GradFn?.Inputs ?? [];
+            if (next < inputs.Length)
+            {
+                stack.Push((t, next + 1));
+                var input = inputs[next];
+                if (input.RequiresGrad && visited.Add(input))
+                    stack.Push((input, 0));
+            }
+            else
+            {
+                order.Add(t);
+            }
+        }
+        return order;
+    }
+}

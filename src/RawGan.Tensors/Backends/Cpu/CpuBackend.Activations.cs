@@ -1,0 +1,41 @@
+using System.Numerics;
+
+namespace RawGan.Backends.Cpu;
+
+public sealed partial class CpuBackend
+{
+    public void ReluForward(Tensor y, Tensor x) => Pointwise.Run<ReluFn>(y, x, x, 0);
+    public void ReluBackward(Tensor dx, Tensor dy, Tensor x) => Pointwise.Run<ReluGradFn>(dx, dy, x, 0);
+    public void LeakyReluForward(Tensor y, Tensor x, double slope) => Pointwise.Run<LeakyReluFn>(y, x, x, slope);
+    public void LeakyReluBackward(Tensor dx, Tensor dy, Tensor x, double slope) => Pointwise.Run<LeakyReluGradFn>(dx, dy, x, slope);
+    public void EluForward(Tensor y, Tensor x, double alpha) => Pointwise.Run<EluFn>(y, x, x, alpha);
+    public void EluBackward(Tensor dx, Tensor dy, Tensor x, double alpha) => Pointwise.Run<EluGradFn>(dx, dy, x, alpha);
+    public void TanhForward(Tensor y, Tensor x) => Pointwise.Run<TanhFn>(y, x, x, 0);
+    public void TanhBackward(Tensor dx, Tensor dy, Tensor y) => Pointwise.Run<TanhGradFn>(dx, dy, y, 0);
+    public void SigmoidForward(Tensor y, Tensor x) => Pointwise.Run<SigmoidFn>(y, x, x, 0);
+    public void SigmoidBackward(Tensor dx, Tensor dy, Tensor y) => Pointwise.Run<SigmoidGradFn>(dx, dy, y, 0);
+    public void SoftplusForward(Tensor y, Tensor x) => Pointwise.Run<SoftplusFn>(y, x, x, 0);
+    public void SoftplusBackward(Tensor dx, Tensor dy, Tensor x) => Pointwise.Run<SoftplusGradFn>(dx, dy, x, 0);
+
+    // Forward fns read (x, _, param); backward fns read (dy, x or y, param).
+    private struct ReluFn : IPointwise { public T Apply<T>(T x, T _, T p) where T : unmanaged, IFloatingPointIeee754<T> => x > T.Zero ? x : T.Zero; }
+    private struct ReluGradFn : IPointwise { public T Apply<T>(T dy, T x, T p) where T : unmanaged, IFloatingPointIeee754<T> => x > T.Zero ? dy : T.Zero; }
+    private struct LeakyReluFn : IPointwise { public T Apply<T>(T x, T _, T slope) where T : unmanaged, IFloatingPointIeee754<T> => x > T.Zero ? x : x * slope; }
+    private struct LeakyReluGradFn : IPointwise { public T Apply<T>(T dy, T x, T slope) where T : unmanaged, IFloatingPointIeee754<T> => x > T.Zero ? dy : dy * slope; }
+    private struct EluFn : IPointwise { public T Apply<T>(T x, T _, T alpha) where T : unmanaged, IFloatingPointIeee754<T> => x > T.Zero ? x : alpha * (T.Exp(x) - T.One); }
+    private struct EluGradFn : IPointwise { public T Apply<T>(T dy, T x, T alpha) where T : unmanaged, IFloatingPointIeee754<T> => x > T.Zero ? dy : dy * alpha * T.Exp(x); }
+    private struct TanhFn : IPointwise { public T Apply<T>(T x, T _, T p) where T : unmanaged, IFloatingPointIeee754<T> => T.Tanh(x); }
+    private struct TanhGradFn : IPointwise { public T Apply<T>(T dy, T y, T p) where T : unmanaged, IFloatingPointIeee754<T> => dy * (T.One - y * y); }
+    private struct SigmoidFn : IPointwise { public T Apply<T>(T x, T _, T p) where T : unmanaged, IFloatingPointIeee754<T> => Sigmoid(x); }
+    private struct SigmoidGradFn : IPointwise { public T Apply<T>(T dy, T y, T p) where T : unmanaged, IFloatingPointIeee754<T> => dy * y * (T.One - y); }
+    private struct SoftplusFn : IPointwise { public T Apply<T>(T x, T _, T p) where T : unmanaged, IFloatingPointIeee754<T> => T.Max(x, T.Zero) + T.LogP1(T.Exp(-T.Abs(x))); }
+    private struct SoftplusGradFn : IPointwise { public T Apply<T>(T dy, T x, T p) where T : unmanaged, IFloatingPointIeee754<T> => dy * Sigmoid(x); }
+
+    /// <summary>Stable on both tails: never computes e^x for large positive x.</summary>
+    internal static T Sigmoid<T>(T x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (x >= T.Zero) return T.One / (T.One + T.Exp(-x));
+        var e = T.Exp(x);
+        return e / (T.One + e);
+    }
+}

@@ -1,0 +1,185 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace RawGan.Backends.Cpu;
+
+/// <summary>
+/// The reference backend: plain loops that gradient checks trust, in float32 and float64, and
+/// the engine of every run without a GPU. The op families live in the partial files beside this.
+/// </summary>
+public sealed partial class CpuBackend : IBackend
+{
+    public static readonly CpuBackend Instance = new();
+
+    private CpuBackend() { }
+
+    public Device Device => Device.Cpu;
+
+    public Storage Allocate(DType dtype, int count) => new CpuStorage(this, dtype, count);
+
+    public void Synchronize() { }
+
+    /// <summary>The elements of a contiguous tensor.</summary>
+    internal static Span<T> Span<T>(Tensor t) where T : unmanaged =>
+        ((CpuStorage)t.Storage).Span<T>().Slice(t.Offset, t.NumEl);
+
+    /// <summary>The whole storage under a (possibly strided) view.</summary>
+    private static Span<T> Whole<T>(Tensor t) where T : unmanaged => ((CpuStorage)t.Storage).Span<T>();
+
+    public void CopyFromHost(Tensor dst, ReadOnlySpan<byte> src) => src.CopyTo(RawBytes(dst));
+
+    public void CopyToHost(Tensor src, Span<byte> dst) => RawBytes(src).CopyTo(dst);
+
+    private static Span<byte> RawBytes(Tensor t) => t.DType == DType.Float32
+        ? MemoryMarshal.AsBytes(Span<float>(t))
+        : MemoryMarshal.AsBytes(Span<double>(t));
+
+    public void Fill(Tensor dst, double value)
+    {
+        if (dst.DType == DType.Float32) Span<float>(dst).Fill((float)value);
+        else Span<double>(dst).Fill(value);
+    }
+
+    public void Cast(Tensor dst, Tensor src)
+    {
+        if (dst.DType == src.DType) { Copy(dst, src); return; }
+        if (dst.DType == DType.Float64)
+        {
+            var s = Span<float>(src); var d = Span<double>(dst);
+            for (int i = 0; i < d.Length; i++) d[i] = s[i];
+        }
+        else
+        {
+            var s = Span<double>(src); var d = Span<float>(dst);
+            for (int i = 0; i < d.Length; i++) d[i] = (float)s[i];
+        }
+    }
+
+    public void Copy(Tensor dst, Tensor src)
+    {
+        if (dst.DType == DType.Float32) Strided<float, TakeB>(dst, src, src, 0);
+        else Strided<double, TakeB>(dst, src, src, 0);
+    }
+
+    public void Binary(BinaryOp op, Tensor z, Tensor a, Tensor b)
+    {
+        switch (op)
+        {
+            case BinaryOp.Add: Elementwise<AddFn>(z, a, b); break;
+            case BinaryOp.Sub: Elementwise<SubFn>(z, a, b); break;
+            case BinaryOp.Mul: Elementwise<MulFn>(z, a, b); break;
+            case BinaryOp.Div: Elementwise<DivFn>(z, a, b); break;
+            default: throw new ArgumentOutOfRangeException(nameof(op), op, null);
+        }
+    }
+
+    private static void Elementwise<TOp>(Tensor z, Tensor a, Tensor b) where TOp : struct, IPointwise
+    {
+        if (a.IsContiguous && b.IsContiguous && z.IsContiguous) Pointwise.Run<TOp>(z, a, b, 0);
+        else if (z.DType == DType.Float32) Strided<float, TOp>(z, a, b, 0);
+        else Strided<double, TOp>(z, a, b, 0);
+    }
+
+    public void Unary(UnaryOp op, Tensor y, Tensor x)
+    {
+        switch (op)
+        {
+            case UnaryOp.Neg: Pointwise.Run<NegFn>(y, x, x, 0); break;
+            case UnaryOp.Exp: Pointwise.Run<ExpFn>(y, x, x, 0); break;
+            case UnaryOp.Log: Pointwise.Run<LogFn>(y, x, x, 0); break;
+            case UnaryOp.Sqrt: Pointwise.Run<SqrtFn>(y, x, x, 0); break;
+            case UnaryOp.Abs: Pointwise.Run<AbsFn>(y, x, x, 0); break;
+            default: throw new ArgumentOutOfRangeException(nameof(op), op, null);
+        }
+    }
+
+    public void Scalar(ScalarOp op, Tensor y, Tensor x, double s)
+    {
+        switch (op)
+        {
+            case ScalarOp.Add: Pointwise.Run<AddScalarFn>(y, x, x, s); break;
+            case ScalarOp.Mul: Pointwise.Run<MulScalarFn>(y, x, x, s); break;
+            case ScalarOp.Pow: Pointwise.Run<PowScalarFn>(y, x, x, s); break;
+            default: throw new ArgumentOutOfRangeException(nameof(op), op, null);
+        }
+    }
+
+    /// <summary>z[i] = op(a[i], b[i]) over three views of one shape with any strides: the innermost
+    /// dimension is a tight loop, the outer ones advance a counter.</summary>
+    private static void Strided<T, TOp>(Tensor z, Tensor a, Tensor b, double param)
+        where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IPointwise
+    {
+        var zs = Whole<T>(z); var az = Whole<T>(a); var bz = Whole<T>(b);
+        int rank = z.Rank;
+        var p = T.CreateTruncating(param);
+        var op = default(TOp);
+        if (z.NumEl == 0) return;
+        if (rank == 0) { zs[z.Offset] = op.Apply(az[a.Offset], bz[b.Offset], p); return; }
+
+        int inner = z.Shape[rank - 1];
+        int zi = z.Strides[rank - 1], ai = a.Strides[rank - 1], bi = b.Strides[rank - 1];
+        Span<int> index = stackalloc int[rank];
+        index.Clear();
+        int rows = z.NumEl / Math.Max(inner, 1);
+        for (int row = 0; row < rows; row++)
+        {
+            int zo = z.Offset, ao = a.Offset, bo = b.Offset;
+            for (int d = 0; d < rank - 1; d++)
+            {
+                zo += index[d] * z.Strides[d]; ao += index[d] * a.Strides[d]; bo += index[d] * b.Strides[d];
+            }
+            for (int i = 0; i < inner; i++)
+                zs[zo + i * zi] = op.Apply(az[ao + i * ai], bz[bo + i * bi], p);
+            for (int d = rank - 2; d >= 0; d--)
+            {
+                if (++index[d] < z.Shape[d]) break;
+                index[d] = 0;
+            }
+        }
+    }
+
+    public void Sum(Tensor y, Tensor x, int outer, int n, int inner)
+    {
+        if (y.DType == DType.Float32) Sum(Span<float>(y), Span<float>(x), outer, n, inner);
+        else Sum(Span<double>(y), Span<double>(x), outer, n, inner);
+    }
+
+    /// <summary>Accumulates in double so a float32 mean over millions of elements stays exact to rounding.</summary>
+    private static void Sum<T>(Span<T> y, ReadOnlySpan<T> x, int outer, int n, int inner)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var acc = new double[inner];
+        for (int o = 0; o < outer; o++)
+        {
+            Array.Clear(acc);
+            for (int k = 0; k < n; k++)
+            {
+                var row = x.Slice((o * n + k) * inner, inner);
+                for (int i = 0; i < inner; i++) acc[i] += double.CreateTruncating(row[i]);
+            }
+            for (int i = 0; i < inner; i++) y[o * inner + i] = T.CreateTruncating(acc[i]);
+        }
+    }
+
+    public void Matmul(Tensor c, Tensor a, Tensor b, bool transA, bool transB, double alpha = 1, double beta = 0)
+    {
+        if (c.DType == DType.Float32) Matmul<float>(c, a, b, transA, transB, alpha, beta);
+        else Matmul<double>(c, a, b, transA, transB, alpha, beta);
+    }
+
+    private static void Matmul<T>(Tensor c, Tensor a, Tensor b, bool transA, bool transB, double alpha, double beta)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int batch = c.Shape[0], m = c.Shape[1], n = c.Shape[2];
+        int k = transA ? a.Shape[1] : a.Shape[2];
+        int aSize = a.Shape[1] * a.Shape[2], bSize = b.Shape[1] * b.Shape[2];
+        var cs = Span<T>(c); var aSpan = Span<T>(a); var bSpan = Span<T>(b);
+        for (int i = 0; i < batch; i++)
+        {
+            var ab = a.Shape[0] == 1 ? aSpan[..aSize] : aSpan.Slice(i * aSize, aSize);
+            var bb = b.Shape[0] == 1 ? bSpan[..bSize] : bSpan.Slice(i * bSize, bSize);
+            Gemm.Run(transA, transB, m, n, k, T.CreateTruncating(alpha), ab, a.Shape[2], bb, b.Shape[2],
+                T.CreateTruncating(beta), cs.Slice(i * m * n, m * n), n);
+        }
+    }
+}

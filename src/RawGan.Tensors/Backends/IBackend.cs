@@ -1,0 +1,122 @@
+namespace RawGan.Backends;
+
+public enum BinaryOp { Add, Sub, Mul, Div }
+
+public enum UnaryOp { Neg, Exp, Log, Sqrt, Abs }
+
+/// <summary>y = x + s, y = x * s, y = x ^ s (s a host scalar).</summary>
+public enum ScalarOp { Add, Mul, Pow }
+
+/// <summary>Convolution geometry shared by conv2d and conv_transpose2d (PyTorch's meaning).</summary>
+public readonly record struct Conv2dArgs(
+    int StrideH = 1, int StrideW = 1,
+    int PadH = 0, int PadW = 0,
+    int DilationH = 1, int DilationW = 1,
+    int Groups = 1);
+
+/// <summary>Pooling window; max pooling pads with -inf, average pooling counts the padding.</summary>
+public readonly record struct Pool2dArgs(int KernelH, int KernelW, int StrideH, int StrideW, int PadH = 0, int PadW = 0);
+
+/// <summary>
+/// The contract every backend fulfils. Autograd and layers call only these methods, so a
+/// backend is a small, separately testable unit (tinygrad's device contract).
+///
+/// Conventions:
+/// - Outputs come first, gradients are named d...: <c>LeakyReluBackward(dx, dy, x, slope)</c>.
+/// - Outputs are preallocated by the caller, contiguous, and overwritten (never accumulated).
+/// - Inputs are contiguous unless a method says it takes strided views.
+/// - All tensors of one call share this backend and one dtype.
+/// - Images are NCHW; conv weights OIHW (groups: O x I/g x kH x kW).
+/// - Losses are elementwise here; the mean is a <see cref="Sum"/> plus a scale. Their backward
+///   reads the upstream gradient from a one-element tensor <c>dLoss</c> so no host sync is needed.
+/// </summary>
+public interface IBackend
+{
+    Device Device { get; }
+
+    // ---- memory ----
+    Storage Allocate(DType dtype, int count);
+    void CopyFromHost(Tensor dst, ReadOnlySpan<byte> src);
+    void CopyToHost(Tensor src, Span<byte> dst);
+    void Fill(Tensor dst, double value);
+    /// <summary>dst[i] = src[i] for any strides of both (same shape): gather, scatter, broadcast copies.</summary>
+    void Copy(Tensor dst, Tensor src);
+    /// <summary>Converts between dtypes; both contiguous, same element count.</summary>
+    void Cast(Tensor dst, Tensor src);
+
+    // ---- elementwise ----
+    /// <summary>z = a op b; a and b are strided views already broadcast to z's shape (stride 0 = broadcast).</summary>
+    void Binary(BinaryOp op, Tensor z, Tensor a, Tensor b);
+    void Unary(UnaryOp op, Tensor y, Tensor x);
+    void Scalar(ScalarOp op, Tensor y, Tensor x, double s);
+
+    // ---- activations ----
+    void ReluForward(Tensor y, Tensor x);
+    void ReluBackward(Tensor dx, Tensor dy, Tensor x);
+    void LeakyReluForward(Tensor y, Tensor x, double slope);
+    void LeakyReluBackward(Tensor dx, Tensor dy, Tensor x, double slope);
+    void EluForward(Tensor y, Tensor x, double alpha);
+    void EluBackward(Tensor dx, Tensor dy, Tensor x, double alpha);
+    void TanhForward(Tensor y, Tensor x);
+    void TanhBackward(Tensor dx, Tensor dy, Tensor y);
+    void SigmoidForward(Tensor y, Tensor x);
+    void SigmoidBackward(Tensor dx, Tensor dy, Tensor y);
+    void SoftplusForward(Tensor y, Tensor x);
+    void SoftplusBackward(Tensor dx, Tensor dy, Tensor x);
+
+    // ---- reductions and products ----
+    /// <summary>x viewed as [outer, n, inner] is summed over n into y [outer, inner].</summary>
+    void Sum(Tensor y, Tensor x, int outer, int n, int inner);
+    /// <summary>c[b] = alpha * op(a[b]) @ op(b[b]) + beta * c[b] with a, b, c 3-D [batch, rows, cols];
+    /// a or b may have batch 1 (broadcast). op(t) = t^T when trans is set.</summary>
+    void Matmul(Tensor c, Tensor a, Tensor b, bool transA, bool transB, double alpha = 1, double beta = 0);
+
+    // ---- convolution (transposed conv = BackwardData; its backward = Forward + BackwardFilter) ----
+    void Conv2dForward(Tensor y, Tensor x, Tensor w, Conv2dArgs args);
+    void Conv2dBackwardData(Tensor dx, Tensor dy, Tensor w, Conv2dArgs args);
+    void Conv2dBackwardFilter(Tensor dw, Tensor dy, Tensor x, Conv2dArgs args);
+
+    // ---- normalisation (per channel of NCHW; 1d inputs come as [N, C, L, 1]) ----
+    /// <summary>Batch statistics; saves mean and 1/sqrt(var + eps) for the backward; updates running
+    /// stats (PyTorch: unbiased variance, running = (1 - momentum) * running + momentum * batch).</summary>
+    void BatchNormForwardTraining(Tensor y, Tensor saveMean, Tensor saveInvStd, Tensor x, Tensor gamma, Tensor beta,
+        Tensor? runningMean, Tensor? runningVar, double momentum, double eps);
+    void BatchNormForwardInference(Tensor y, Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, double eps);
+    void BatchNormBackward(Tensor dx, Tensor dGamma, Tensor dBeta, Tensor dy, Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd);
+
+    // ---- resampling and pooling ----
+    void UpsampleNearestForward(Tensor y, Tensor x, int scale);
+    void UpsampleNearestBackward(Tensor dx, Tensor dy, int scale);
+    void MaxPool2dForward(Tensor y, Tensor x, Pool2dArgs args);
+    /// <summary>The gradient goes to the first maximum of each window (PyTorch's choice).</summary>
+    void MaxPool2dBackward(Tensor dx, Tensor dy, Tensor x, Pool2dArgs args);
+    void AvgPool2dForward(Tensor y, Tensor x, Pool2dArgs args);
+    void AvgPool2dBackward(Tensor dx, Tensor dy, Pool2dArgs args);
+
+    // ---- random numbers: Philox 4x32-10, identical streams on every backend (see Random/Philox.cs) ----
+    void RandomUniform(Tensor y, ulong seed, ulong offset, double low, double high);
+    void RandomNormal(Tensor y, ulong seed, ulong offset, double mean, double std);
+    /// <summary>mask = 0 where the uniform draw u &lt; p, else 1 / (1 - p).</summary>
+    void DropoutMask(Tensor mask, ulong seed, ulong offset, double p);
+
+    // ---- losses (elementwise; target has the input's shape) ----
+    /// <summary>-(t log p + (1 - t) log(1 - p)) with each log clamped at -100, as PyTorch.</summary>
+    void BceForward(Tensor loss, Tensor p, Tensor target);
+    void BceBackward(Tensor dp, Tensor dLoss, Tensor p, Tensor target, double scale);
+    /// <summary>max(x, 0) - x t + log(1 + exp(-|x|)): stable for any logit.</summary>
+    void BceWithLogitsForward(Tensor loss, Tensor x, Tensor target);
+    void BceWithLogitsBackward(Tensor dx, Tensor dLoss, Tensor x, Tensor target, double scale);
+    void L1Forward(Tensor loss, Tensor x, Tensor target);
+    void L1Backward(Tensor dx, Tensor dLoss, Tensor x, Tensor target, double scale);
+    void MseForward(Tensor loss, Tensor x, Tensor target);
+    void MseBackward(Tensor dx, Tensor dLoss, Tensor x, Tensor target, double scale);
+
+    // ---- fused optimizer updates, in place on param and state (PyTorch semantics) ----
+    void SgdStep(Tensor param, Tensor grad, Tensor? momentumBuffer, double lr, double momentum, double weightDecay, bool firstStep);
+    void AdamStep(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps, double weightDecay, int step);
+    /// <summary>Torch7 optim.rmsprop = PyTorch RMSprop (uncentred): m = a m + (1 - a) g^2; p -= lr g / (sqrt(m) + eps).</summary>
+    void RmsPropStep(Tensor param, Tensor grad, Tensor squareAvg, double lr, double alpha, double eps, double weightDecay);
+
+    /// <summary>Waits until all queued work is done (a no-op on the CPU).</summary>
+    void Synchronize();
+}

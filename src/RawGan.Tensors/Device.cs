@@ -1,0 +1,23 @@
+namespace RawGan;
+
+public enum DeviceType
+{
+    Cpu,
+    Cuda,
+}
+
+/// <summary>Where a tensor's storage lives: "cpu" or "cuda" (device 0; one GPU per process).</summary>
+public readonly record struct Device(DeviceType Type)
+{
+    public static readonly Device Cpu = new(DeviceType.Cpu);
+    public static readonly Device Cuda = new(DeviceType.Cuda);
+
+    public static Device Parse(string name) => name.ToLowerInvariant() switch
+    {
+        "cpu" => Cpu,
+        "cuda" or "gpu" or "cuda:0" => Cuda,
+        _ => throw new ArgumentException($"unknown device '{name}': expected cpu or cuda", nameof(name)),
+    };
+
+    public override string ToString() => Type == DeviceType.Cpu ? "cpu" : "cuda";
+}

@@ -1,0 +1,9 @@
+namespace RawGan;
+
+public static partial class F
+{
+    /// <summary>log(1 + e^x), computed without overflow; its derivative is sigmoid(x).</summary>
+    public static Tensor Softplus(Tensor x) => Activation("softplus", x,
+        (y, xx) => xx.Backend.SoftplusForward(y, xx),
+        (dx, dy, xx, _) => xx.Backend.SoftplusBackward(dx, dy, xx));
+}

@@ -1,0 +1,2 @@
+// TEMPORARY entry point until the CLI lands.
+return 0;

@@ -1,0 +1,107 @@
+namespace RawGan.Tests;
+
+/// <summary>Every op's backward against float64 central differences, on odd shapes, broadcasting
+/// and non-contiguous inputs.</summary>
+public class GradCheckTests
+{
+    private static Tensor Leaf(int seed, params int[] shape) => GradCheck.Leaf(shape, seed);
+
+    [Fact]
+    public void Add_Sub_Mul_Div_WithBroadcasting_MatchFiniteDifferences()
+    {
+        var a = Leaf(1, 3, 1, 5);
+        var b = Leaf(2, 4, 1);
+        var d = GradCheck.Leaf([4, 5], 3, 0.5, 2.0);
+        GradCheck.Check("add", x => x[0] + x[1], a, b);
+        GradCheck.Check("sub", x => x[0] - x[1], a, b);
+        GradCheck.Check("mul", x => x[0] * x[1], a, b);
+        GradCheck.Check("div", x => x[0] / x[1], a, d);
+    }
+
+    [Fact]
+    public void ScalarOps_And_Math_MatchFiniteDifferences()
+    {
+        var x = GradCheck.Leaf([2, 7], 4, 0.2, 2.0);
+        GradCheck.Check("add_scalar", t => t[0] + 3.0, x);
+        GradCheck.Check("mul_scalar", t => t[0] * -1.5, x);
+        GradCheck.Check("pow", t => t[0].Pow(2.5), x);
+        GradCheck.Check("neg", t => -t[0], x);
+        GradCheck.Check("exp", t => t[0].Exp(), x);
+        GradCheck.Check("log", t => t[0].Log(), x);
+        GradCheck.Check("sqrt", t => t[0].Sqrt(), x);
+    }
+
+    [Fact]
+    public void Views_OnNonContiguousInputs_MatchFiniteDifferences()
+    {
+        var x = Leaf(5, 2, 3, 4);
+        GradCheck.Check("permute", t => t[0].Permute(2, 0, 1) * Leaf(6, 4, 2, 3), x);
+        GradCheck.Check("transpose+reshape", t => t[0].Transpose(0, 2).Reshape(4, 6), x);
+        GradCheck.Check("slice", t => t[0].Slice(2, 1, 4, 2), x);
+        GradCheck.Check("expand", t => t[0].Slice(1, 0, 1).Expand(2, 5, 4), x);
+        GradCheck.Check("concat", t => F.Concat([t[0], t[0].Permute(0, 1, 2) * 2.0], 1), x);
+    }
+
+    [Fact]
+    public void Sum_Mean_OverAxes_MatchFiniteDifferences()
+    {
+        var x = Leaf(7, 3, 4, 5);
+        GradCheck.Check("sum", t => t[0].Sum(), x);
+        GradCheck.Check("sum(0,2)", t => t[0].Sum([0, 2]), x);
+        GradCheck.Check("mean(1, keepdim)", t => t[0].Mean([1], keepDim: true), x);
+        GradCheck.Check("mean(-1) of transposed", t => t[0].Transpose(0, 1).Mean([-1]), x);
+    }
+
+    [Fact]
+    public void Matmul_Batched_Broadcast_MatchesFiniteDifferences()
+    {
+        GradCheck.Check("matmul 2d", t => t[0].Matmul(t[1]), Leaf(8, 3, 5), Leaf(9, 5, 2));
+        GradCheck.Check("matmul batched broadcast", t => t[0].Matmul(t[1]), Leaf(10, 2, 1, 3, 4), Leaf(11, 3, 4, 2));
+        GradCheck.Check("matmul transposed operand", t => t[0].Transpose(0, 1).Matmul(t[1]), Leaf(12, 4, 3), Leaf(13, 4, 2));
+    }
+
+    [Fact]
+    public void Activations_MatchFiniteDifferences()
+    {
+        // Values kept away from 0, where relu-like kinks make finite differences meaningless.
+        var data = GradCheck.Random([3, 11], 14).ToDoubleArray().Select(v => v + Math.Sign(v) * 0.05).ToArray();
+        var x = Tensor.FromArray(data, [3, 11]);
+        x.RequiresGrad = true;
+        GradCheck.Check("relu", t => F.Relu(t[0]), x);
+        GradCheck.Check("leaky_relu", t => F.LeakyRelu(t[0], 0.2), x);
+        GradCheck.Check("elu", t => F.Elu(t[0], 1.3), x);
+        GradCheck.Check("tanh", t => F.Tanh(t[0]), x);
+        GradCheck.Check("sigmoid", t => F.Sigmoid(t[0]), x);
+        GradCheck.Check("softplus", t => F.Softplus(t[0] * 5.0), x);
+    }
+
+    [Fact]
+    public void Losses_MatchFiniteDifferences()
+    {
+        var logits = Leaf(15, 4, 3);
+        var p = GradCheck.Leaf([4, 3], 16, 0.05, 0.95);
+        var target = GradCheck.Random([4, 3], 17, 0, 1);
+        GradCheck.Check("bce", t => F.BinaryCrossEntropy(t[0], target), p);
+        GradCheck.Check("bce smoothed", t => F.BinaryCrossEntropy(t[0], target, labelSmoothing: 0.1), p);
+        GradCheck.Check("bce_with_logits", t => F.BinaryCrossEntropyWithLogits(t[0] * 4.0, target), logits);
+        GradCheck.Check("l1", t => F.L1Loss(t[0], target), logits);
+        GradCheck.Check("mse", t => F.MseLoss(t[0], target), logits);
+    }
+
+    [Fact]
+    public void VaeTerms_MatchFiniteDifferences()
+    {
+        var mu = Leaf(18, 3, 4);
+        var logVar = Leaf(19, 3, 4);
+        GradCheck.Check("gaussian_kl", t => F.GaussianKl(t[0], t[1]), mu, logVar);
+        GradCheck.Check("reparameterize", t => F.Reparameterize(t[0], t[1], new Generator(5)), mu, logVar);
+        GradCheck.Check("l2_penalty", t => F.L2Penalty([t[0], t[1]]), mu, logVar);
+    }
+
+    [Fact]
+    public void Dropout_MatchesFiniteDifferences_WithAFixedMask()
+    {
+        var x = Leaf(20, 4, 9);
+        GradCheck.Check("dropout", t => F.Dropout(t[0], 0.3, training: true, new Generator(11)), x);
+    }
+}

@@ -1,0 +1,75 @@
+namespace RawGan.Tests;
+
+public class TensorTests
+{
+    [Fact]
+    public void Reshape_Permute_Slice_AreViewsThatReadTheRightElements()
+    {
+        var x = Tensor.FromArray(Enumerable.Range(0, 24).Select(i => (float)i).ToArray(), [2, 3, 4]);
+        var t = x.Permute(2, 0, 1); // [4, 2, 3]
+        Assert.Same(x.Storage, t.Storage);
+        Assert.Equal([4, 2, 3], t.Shape);
+        Assert.Equal(13f, t.Contiguous().ToFloatArray()[1 * 6 + 1 * 3 + 0]); // t[1,1,0] = x[1,0,1]
+        var s = x.Slice(2, 1, 4, 2); // x[:, :, 1:4:2]
+        Assert.Equal([1f, 3f, 5f, 7f], s.Contiguous().ToFloatArray()[..4]);
+        Assert.Equal([2, 12], x.Reshape(2, -1).Shape);
+    }
+
+    [Fact]
+    public void Broadcasting_Add_MatchesHandComputedValues()
+    {
+        var a = Tensor.FromArray([1f, 2f, 3f], [3, 1]);
+        var b = Tensor.FromArray([10f, 20f], [2]);
+        var c = a + b;
+        Assert.Equal([3, 2], c.Shape);
+        Assert.Equal([11f, 21f, 12f, 22f, 13f, 23f], c.ToFloatArray());
+    }
+
+    [Fact]
+    public void Broadcasting_IncompatibleShapes_NameBothShapes()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Tensor.Zeros([2, 3]) + Tensor.Zeros([4]));
+        Assert.Contains("[2, 3]", e.Message);
+        Assert.Contains("[4]", e.Message);
+    }
+
+    [Fact]
+    public void Sum_OverNonAdjacentDims_KeepDim()
+    {
+        var x = Tensor.FromArray(Enumerable.Range(0, 24).Select(i => (double)i).ToArray(), [2, 3, 4]);
+        var s = x.Sum([0, 2], keepDim: true);
+        Assert.Equal([1, 3, 1], s.Shape);
+        // sum over i, k of (12 i + 4 j + k) = 2*4*4j + (0+12)*4 + 2*(0+1+2+3)
+        Assert.Equal([60.0, 92.0, 124.0], s.ToDoubleArray());
+    }
+
+    [Fact]
+    public void Concat_JoinsAlongDim()
+    {
+        var a = Tensor.FromArray([1f, 2f], [1, 2]);
+        var b = Tensor.FromArray([3f, 4f, 5f, 6f], [2, 2]);
+        Assert.Equal([1f, 2f, 3f, 4f, 5f, 6f], F.Concat([a, b], 0).ToFloatArray());
+    }
+
+    [Fact]
+    public void Scope_DisposesTensorsCreatedInside_ButKeepsDetachedOnes()
+    {
+        Tensor inner, kept;
+        using (new TensorScope())
+        {
+            inner = Tensor.Ones([3]);
+            kept = (inner * 2).DetachFromScope();
+        }
+        Assert.True(inner.IsDisposed);
+        Assert.False(kept.IsDisposed);
+        Assert.Equal([2f, 2f, 2f], kept.ToFloatArray());
+    }
+
+    [Fact]
+    public void Matmul_Batched_Broadcasts()
+    {
+        var a = Tensor.FromArray([1f, 2f, 3f, 4f], [1, 2, 2]);
+        var b = Tensor.FromArray([1f, 0f, 0f, 1f, 2f, 0f, 0f, 2f], [2, 2, 2]);
+        Assert.Equal([1f, 2f, 3f, 4f, 2f, 4f, 6f, 8f], a.Matmul(b).ToFloatArray());
+    }
+}
