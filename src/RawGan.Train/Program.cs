@@ -1,0 +1,2 @@
+Console.WriteLine("rawgan: CLI not merged yet");
+return 0;
