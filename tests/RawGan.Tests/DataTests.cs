@@ -530,7 +530,7 @@ public sealed class DataTests : IDisposable
         Thread.Sleep(20); // let the workers fill the queue and block
         loader.Dispose();
         loader.Dispose();
-        Assert.Throws<ObjectDisposedException>(() => { for (int i = 0; i < 10; i++) loader.Next(); });
+        Assert.Throws<ObjectDisposedException>(() => loader.Next());
     }
 
     [Fact]

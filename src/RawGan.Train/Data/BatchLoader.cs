@@ -69,6 +69,7 @@ public sealed class BatchLoader : IDisposable
     /// <summary>The next batch, waiting for it only if the workers are behind.</summary>
     public Batch Next()
     {
+        ObjectDisposedException.ThrowIf(disposed, this);
         clock ??= Stopwatch.StartNew();
         long began = Stopwatch.GetTimestamp();
         bool blocked = false;
@@ -77,7 +78,6 @@ public sealed class BatchLoader : IDisposable
         {
             while (!ready.Remove(nextToDeliver, out batch))
             {
-                ObjectDisposedException.ThrowIf(disposed, this);
                 if (failure is not null) throw new InvalidOperationException("preparing a batch failed", failure);
                 blocked = true;
                 Monitor.Wait(gate);

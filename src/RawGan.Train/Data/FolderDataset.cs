@@ -12,7 +12,8 @@ public sealed record FolderOptions
     /// <summary>Images become Size×Size.</summary>
     public int Size { get; init; } = 64;
 
-    /// <summary>Side of the centred square cut out before resizing; null takes the largest one.
+    /// <summary>Side of the centred square cut out before resizing; null, or a crop larger than an
+    /// image, takes the image's largest centred square.
     /// For CelebA's 178×218 originals 108 frames the face (54 on the half-size copies).</summary>
     public int? Crop { get; init; }
 

@@ -58,10 +58,9 @@ internal sealed unsafe class PackedCache : IDisposable
     /// <summary>Maps <paramref name="path"/> if it holds a complete pack with this key and size; otherwise null.</summary>
     public static PackedCache? TryOpen(string path, ReadOnlySpan<byte> key, int size)
     {
-        long length;
-        try { length = new FileInfo(path).Length; }
-        catch (FileNotFoundException) { return null; }
-        if (length < HeaderBytes) return null;
+        var file = new FileInfo(path);
+        if (!file.Exists || file.Length < HeaderBytes) return null;
+        long length = file.Length;
 
         MemoryMappedFile? map = null;
         MemoryMappedViewAccessor? view = null;
