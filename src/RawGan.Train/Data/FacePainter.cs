@@ -71,7 +71,8 @@ internal static class FacePainter
         float shade = (1 - 0.28f * SmoothStep(0.45f, 1.05f, radial)) * (1 + 0.1f * f.Light * x / f.HeadWidth);
         c = Over(c, f.Skin * shade, Sdf.Coverage(head, p));
 
-        if (MathF.Abs(x) < 0.65f && y > -0.35f && y < 0.75f)
+        // Every feature lies on the face; the glasses' arms reach just past its edge.
+        if (head < 0.06f && y > -0.35f)
             c = Features(f, x - f.Turn * 0.07f, y, p, head, c);
 
         if (f.Style != HairStyle.Bald)
@@ -94,15 +95,15 @@ internal static class FacePainter
         for (int side = -1; side <= 1; side += 2)
         {
             float ex = x - side * f.EyeSpacing, ey = y - f.EyeY;
-            c = Over(c, c * 0.85f, 0.6f * Sdf.Coverage(Sdf.Ellipse(ex, ey + 0.01f, f.EyeWidth * 1.5f, f.EyeHeight * 2f), p * 6));
+            c = Over(c, c * 0.85f, 0.6f * Sdf.Coverage(Sdf.Ellipse(ex, ey + 0.01f, f.EyeWidth * 1.5f, f.EyeHeight * 2f), Soft(p, 0.16f)));
             if (f.Blush)
-                c = Over(c, Rouge, 0.22f * Sdf.Coverage(Sdf.Ellipse(x - side * 0.3f, y - f.MouthY + 0.16f, 0.1f, 0.07f), p * 8));
+                c = Over(c, Rouge, 0.22f * Sdf.Coverage(Sdf.Ellipse(x - side * 0.3f, y - f.MouthY + 0.16f, 0.1f, 0.07f), Soft(p, 0.22f)));
         }
 
         float noseBottom = f.EyeY + 0.05f + f.NoseLength;
         float lit = f.Light > 0 ? -1 : 1;
-        c = Over(c, f.Skin * 0.75f, 0.55f * Sdf.Coverage(Sdf.Segment(x, y, lit * 0.02f, f.EyeY + 0.07f, lit * f.NoseWidth * 0.8f, noseBottom - 0.02f, 0.012f), p * 2.5f));
-        c = Over(c, f.Skin * 0.7f, 0.5f * Sdf.Coverage(Sdf.Arc(x, y - noseBottom - 0.012f, f.NoseWidth, -0.012f, 0.011f), p * 1.5f));
+        c = Over(c, f.Skin * 0.75f, 0.55f * Sdf.Coverage(Sdf.Segment(x, y, lit * 0.02f, f.EyeY + 0.07f, lit * f.NoseWidth * 0.8f, noseBottom - 0.02f, 0.012f), Soft(p, 0.07f)));
+        c = Over(c, f.Skin * 0.7f, 0.5f * Sdf.Coverage(Sdf.Arc(x, y - noseBottom - 0.012f, f.NoseWidth, -0.012f, 0.011f), Soft(p, 0.04f)));
         c = Over(c, f.Skin * 0.45f, 0.8f * Sdf.Coverage(Sdf.Ellipse(MathF.Abs(x) - f.NoseWidth * 0.55f, y - noseBottom, 0.018f, 0.011f), p));
 
         if (f.Beard)
@@ -155,6 +156,10 @@ internal static class FacePainter
         }
         return c;
     }
+
+    /// <summary>Shadows and blush fade over a fixed width of the face, never less than a pixel,
+    /// so they look the same at every image size.</summary>
+    static float Soft(float pixel, float width) => MathF.Max(pixel, width);
 
     static float SmoothStep(float edge0, float edge1, float x)
     {
