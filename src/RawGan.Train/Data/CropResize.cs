@@ -1,3 +1,4 @@
+using System.Buffers;
 using RawGan.Images;
 
 namespace RawGan.Data;
@@ -22,8 +23,9 @@ internal static class CropResize
         int top = (source.Height - side) / 2;
         var taps = Taps.Build(side, size);
 
-        // Horizontal pass over the rows of the crop box: side rows × size columns.
-        var rows = new float[side * size * 3];
+        // Horizontal pass over the rows of the crop box: side rows × size columns. Rented: at
+        // 128 px it is a large-object allocation per image, which would churn gen-2 collections.
+        var rows = ArrayPool<float>.Shared.Rent(side * size * 3);
         var pixels = source.Pixels;
         for (int y = 0; y < side; y++)
         {
@@ -65,6 +67,8 @@ internal static class CropResize
             for (int i = 0; i < rowLength; i++)
                 target[i] = (byte)Math.Clamp((int)(sum[i] + 0.5f), 0, 255);
         }
+
+        ArrayPool<float>.Shared.Return(rows);
     }
 
     /// <summary>For each output index: the first source index and the weights of the source
