@@ -183,6 +183,139 @@ public class LayerTests
         Assert.Equal(1.0, new ELU().Alpha);
     }
 
+    // ---- convolutional models ----
+
+    /// <summary>A model whose layers sit in a Sequential registered as "main", as in pytorch/examples.</summary>
+    internal sealed class MainNet : Module
+    {
+        public MainNet(params Module[] layers) => Main = RegisterModule("main", new Sequential(layers));
+
+        public Sequential Main { get; }
+
+        public override Tensor Forward(Tensor x) => Main.Forward(x);
+    }
+
+    /// <summary>pytorch/examples' DCGAN generator, shortened to 32 px: z [N, nz, 1, 1] to [N, nc, 32, 32].</summary>
+    internal static MainNet DcganGenerator32(int nz, int ngf, int nc, Generator g) => new(
+        new ConvTranspose2d(nz, ngf * 4, 4, 1, 0, bias: false, generator: g), new BatchNorm2d(ngf * 4), new ReLU(),
+        new ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias: false, generator: g), new BatchNorm2d(ngf * 2), new ReLU(),
+        new ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias: false, generator: g), new BatchNorm2d(ngf), new ReLU(),
+        new ConvTranspose2d(ngf, nc, 4, 2, 1, bias: false, generator: g), new Tanh());
+
+    /// <summary>pytorch/examples' DCGAN discriminator, shortened to 32 px: [N, nc, 32, 32] to [N, 1, 1, 1].</summary>
+    internal static MainNet DcganDiscriminator32(int nc, int ndf, Generator g) => new(
+        new Conv2d(nc, ndf, 4, 2, 1, bias: false, generator: g), new LeakyReLU(0.2),
+        new Conv2d(ndf, ndf * 2, 4, 2, 1, bias: false, generator: g), new BatchNorm2d(ndf * 2), new LeakyReLU(0.2),
+        new Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias: false, generator: g), new BatchNorm2d(ndf * 4), new LeakyReLU(0.2),
+        new Conv2d(ndf * 4, 1, 4, 1, 0, bias: false, generator: g), new Sigmoid());
+
+    private static string[] BatchNormEntries(string prefix, int c) =>
+        [$"{prefix}.weight [{c}]", $"{prefix}.bias [{c}]", $"{prefix}.running_mean [{c}]", $"{prefix}.running_var [{c}]", $"{prefix}.num_batches_tracked []"];
+
+    [Fact]
+    public void DcganGenerator_StateDict_MatchesPyTorchNamesAndShapes()
+    {
+        using var netG = DcganGenerator32(nz: 100, ngf: 64, nc: 3, new Generator(20));
+        Assert.Equal(
+        [
+            "main.0.weight [100, 256, 4, 4]", .. BatchNormEntries("main.1", 256),
+            "main.3.weight [256, 128, 4, 4]", .. BatchNormEntries("main.4", 128),
+            "main.6.weight [128, 64, 4, 4]", .. BatchNormEntries("main.7", 64),
+            "main.9.weight [64, 3, 4, 4]",
+        ], Describe(netG.StateDict()));
+        Assert.Equal(10, netG.Parameters().Count());
+        using (Autograd.Autograd.NoGrad())
+            Assert.Equal([2, 3, 32, 32], netG.Forward(Tensor.Randn([2, 100, 1, 1], new Generator(21))).Shape);
+    }
+
+    [Fact]
+    public void DcganDiscriminator_StateDict_MatchesPyTorchNamesAndShapes()
+    {
+        using var netD = DcganDiscriminator32(nc: 3, ndf: 64, new Generator(22));
+        Assert.Equal(
+        [
+            "main.0.weight [64, 3, 4, 4]",
+            "main.2.weight [128, 64, 4, 4]", .. BatchNormEntries("main.3", 128),
+            "main.5.weight [256, 128, 4, 4]", .. BatchNormEntries("main.6", 256),
+            "main.8.weight [1, 256, 4, 4]",
+        ], Describe(netD.StateDict()));
+        using (Autograd.Autograd.NoGrad())
+            Assert.Equal([2, 1, 1, 1], netD.Forward(Tensor.Randn([2, 3, 32, 32], new Generator(23))).Shape);
+    }
+
+    [Fact]
+    public void EveryLayer_InASequential_HasPyTorchNamesShapesAndOutputShape()
+    {
+        using var model = new Sequential(
+            new Conv2d(3, 4, 3, padding: 1, generator: new Generator(24)),
+            new BatchNorm2d(4),
+            new MaxPool2d(2),
+            new Upsample(2),
+            new AvgPool2d(2, stride: 2),
+            new ConvTranspose2d(4, 6, 3, stride: 2, padding: 1, outputPadding: 1, groups: 2, generator: new Generator(25)),
+            new Conv2d(6, 4, 3, stride: 2, padding: 2, dilation: 2, groups: 2, bias: false, generator: new Generator(26)),
+            new BatchNorm2d(4, affine: false, trackRunningStats: false),
+            new Flatten(),
+            new Linear(64, 5, generator: new Generator(27)),
+            new BatchNorm1d(5),
+            new ELU(),
+            new Dropout(0.2, new Generator(28)),
+            new Reshape(5, 1),
+            new BatchNorm1d(5, momentum: 0.5, affine: false));
+        Assert.Equal(
+        [
+            "0.weight [4, 3, 3, 3]", "0.bias [4]", .. BatchNormEntries("1", 4),
+            "5.weight [4, 3, 3, 3]", "5.bias [6]",
+            "6.weight [4, 3, 3, 3]",
+            "9.weight [5, 64]", "9.bias [5]", .. BatchNormEntries("10", 5),
+            "14.running_mean [5]", "14.running_var [5]", "14.num_batches_tracked []",
+        ], Describe(model.StateDict()));
+        var y = model.Forward(Tensor.Randn([3, 3, 8, 8], new Generator(29)));
+        Assert.Equal([3, 5, 1], y.Shape);
+    }
+
+    [Fact]
+    public void BatchNorm_Train_UsesBatchStatsAndUpdatesRunningOnes_Eval_UsesRunningOnes()
+    {
+        using var bn = new BatchNorm2d(2, dtype: DType.Float64);
+        // Channel 0 holds 1..8, channel 1 holds 10 * (1..8), over N = 2, H = 2, W = 2.
+        var data = new double[16];
+        for (int n = 0; n < 2; n++)
+            for (int i = 0; i < 4; i++)
+            {
+                data[n * 8 + i] = 1 + n * 4 + i;
+                data[n * 8 + 4 + i] = 10 * (1 + n * 4 + i);
+            }
+        var x = Tensor.FromArray(data, [2, 2, 2, 2]);
+        var y = bn.Forward(x).ToDoubleArray();
+        // Batch mean 4.5 and biased variance 5.25 for channel 0: y = (x - 4.5) / sqrt(5.25 + eps).
+        Assert.Equal((1 - 4.5) / Math.Sqrt(5.25 + 1e-5), y[0], 10);
+        // Running stats: 0.9 * initial + 0.1 * batch, with the unbiased variance 6 (channel 0) and 600.
+        Assert.Equal([0.45, 4.5], bn.RunningMean!.ToDoubleArray(), new ToleranceComparer(1e-12));
+        Assert.Equal([0.9 + 0.6, 0.9 + 60], bn.RunningVar!.ToDoubleArray(), new ToleranceComparer(1e-9));
+        Assert.Equal(1.0, bn.NumBatchesTracked!.Item());
+
+        bn.Eval();
+        var eval = bn.Forward(x).ToDoubleArray();
+        Assert.Equal((1 - 0.45) / Math.Sqrt(1.5 + 1e-5), eval[0], 10);
+        Assert.Equal((10 - 4.5) / Math.Sqrt(60.9 + 1e-5), eval[4], 10);
+        Assert.Equal(1.0, bn.NumBatchesTracked.Item());
+        Assert.Equal([0.45, 4.5], bn.RunningMean.ToDoubleArray(), new ToleranceComparer(1e-12));
+
+        bn.Train();
+        bn.Forward(x);
+        Assert.Equal(2.0, bn.NumBatchesTracked.Item());
+        bn.ResetRunningStats();
+        Assert.Equal([0.0, 0.0], bn.RunningMean.ToDoubleArray());
+        Assert.Equal(0.0, bn.NumBatchesTracked.Item());
+    }
+
+    private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
+    {
+        public bool Equals(double a, double b) => Math.Abs(a - b) <= tolerance;
+        public int GetHashCode(double value) => 0;
+    }
+
     // ---- gradients ----
 
     /// <summary>Every parameter's gradient (and the input's) from backward against float64 central
@@ -245,6 +378,36 @@ public class LayerTests
         CheckParameterGradients("mlp", model, GradCheck.Random([3, 5], 11));
     }
 
+    [Fact]
+    public void ConvNet_ParameterGradients_MatchFiniteDifferences()
+    {
+        var g = new Generator(30);
+        using var model = new Sequential(
+            new Conv2d(2, 3, 3, padding: 1, generator: g, dtype: DType.Float64),
+            new BatchNorm2d(3, dtype: DType.Float64),
+            new LeakyReLU(0.2),
+            new ConvTranspose2d(3, 2, 4, stride: 2, padding: 1, generator: g, dtype: DType.Float64),
+            new MaxPool2d(2),
+            new Upsample(2),
+            new AvgPool2d(2),
+            new Flatten(),
+            new Linear(32, 3, generator: g, dtype: DType.Float64),
+            new Tanh());
+        CheckParameterGradients("conv net (training mode)", model, GradCheck.Random([2, 2, 4, 4], 31));
+        model.Eval();
+        CheckParameterGradients("conv net (eval mode)", model, GradCheck.Random([2, 2, 4, 4], 32));
+    }
+
+    [Fact]
+    public void BatchNorm1d_ParameterGradients_MatchFiniteDifferences()
+    {
+        var g = new Generator(33);
+        using var model = new Sequential(
+            new Linear(5, 4, generator: g, dtype: DType.Float64), new BatchNorm1d(4, dtype: DType.Float64), new ELU(),
+            new Reshape(2, 2), new BatchNorm1d(2, dtype: DType.Float64));
+        CheckParameterGradients("linear + batch norm 1d", model, GradCheck.Random([6, 5], 34));
+    }
+
     // ---- initialisation ----
 
     [Fact]
@@ -295,6 +458,54 @@ public class LayerTests
         Assert.All(Init.Ones(t).ToDoubleArray(), v => Assert.Equal(1, v));
         Assert.Equal(5.0 / 3, Init.CalculateGain(Nonlinearity.Tanh));
         Assert.Equal(Math.Sqrt(2 / 1.04), Init.CalculateGain(Nonlinearity.LeakyRelu, 0.2), 12);
+    }
+
+    [Fact]
+    public void DcganInit_GivesConvWeightsN0_002_AndBatchNormN1_002()
+    {
+        using var model = new MainNet(
+            new ConvTranspose2d(128, 256, 4, bias: false, generator: new Generator(40)), new BatchNorm2d(4096),
+            new Conv2d(256, 128, 4, generator: new Generator(41)), new Linear(3, 3, generator: new Generator(42)));
+        var convBias = ((Conv2d)model.Main[2]).Bias!.ToFloatArray();
+        var linear = ((Linear)model.Main[3]).Weight.ToFloatArray();
+        Init.DcganInit(model, new Generator(43));
+
+        foreach (var weight in new[] { ((ConvTranspose2d)model.Main[0]).Weight, ((Conv2d)model.Main[2]).Weight })
+        {
+            var (mean, std) = Stats(weight.ToDoubleArray());
+            Assert.InRange(mean, -1e-4, 1e-4);
+            Assert.InRange(std, 0.0199, 0.0201);
+        }
+        var bn = (BatchNorm2d)model.Main[1];
+        var (bnMean, bnStd) = Stats(bn.Weight!.ToDoubleArray());
+        Assert.InRange(bnMean, 1 - 2e-3, 1 + 2e-3);
+        Assert.InRange(bnStd, 0.019, 0.021);
+        Assert.All(bn.Bias!.ToFloatArray(), v => Assert.Equal(0f, v));
+        // Only conv and batch-norm weights are touched, as in the DCGAN code.
+        Assert.Equal(convBias, ((Conv2d)model.Main[2]).Bias!.ToFloatArray());
+        Assert.Equal(linear, ((Linear)model.Main[3]).Weight.ToFloatArray());
+    }
+
+    [Fact]
+    public void ModelInit_IsDeterministicPerSeed()
+    {
+        using var a = DcganGenerator32(8, 4, 1, new Generator(44));
+        using var b = DcganGenerator32(8, 4, 1, new Generator(44));
+        using var c = DcganGenerator32(8, 4, 1, new Generator(45));
+        Assert.Equal(a.StateDict()["main.0.weight"].ToFloatArray(), b.StateDict()["main.0.weight"].ToFloatArray());
+        Assert.NotEqual(a.StateDict()["main.0.weight"].ToFloatArray(), c.StateDict()["main.0.weight"].ToFloatArray());
+        Init.DcganInit(a, new Generator(46));
+        Init.DcganInit(b, new Generator(46));
+        Init.DcganInit(c, new Generator(47));
+        foreach (var ((name, ta), (_, tb)) in a.StateDict().Zip(b.StateDict()))
+            Assert.True(ta.ToFloatArray().SequenceEqual(tb.ToFloatArray()), $"{name} differs between two models from one seed");
+        Assert.NotEqual(a.StateDict()["main.0.weight"].ToFloatArray(), c.StateDict()["main.0.weight"].ToFloatArray());
+
+        // ConvTranspose2d's default bound uses PyTorch's fan_in of the IOHW weight: out / groups * k * k.
+        using var convT = new ConvTranspose2d(16, 6, 3, groups: 2, generator: new Generator(48));
+        double bound = 1 / Math.Sqrt(3 * 9);
+        Assert.All(convT.Weight.ToDoubleArray(), v => Assert.InRange(Math.Abs(v), 0, bound));
+        Assert.True(convT.Weight.ToDoubleArray().Max(Math.Abs) > 0.9 * bound);
     }
 
     internal static (double Mean, double Std) Stats(double[] values)
