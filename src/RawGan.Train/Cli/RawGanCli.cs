@@ -13,6 +13,8 @@ public static class RawGanCli
         output ??= Console.Out;
         error ??= Console.Error;
         var root = new RootCommand("RawGan: train face GANs (DCGAN, BEGAN, ...) on CPU or CUDA, with no Python stack.");
+        root.Subcommands.Add(TrainCommand.Create(output, error));
+        root.Subcommands.Add(SampleCommand.Create(output, error));
         root.Subcommands.Add(DoctorCommand.Create(output));
 
         var parsed = root.Parse(args);
@@ -22,6 +24,7 @@ public static class RawGanCli
             error.WriteLine("Run 'rawgan --help' for usage.");
             return UsageError;
         }
-        return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error });
+        // Ctrl+C is handled by the trainer (it checkpoints, then exits 0), not by forced termination.
+        return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = null });
     }
 }

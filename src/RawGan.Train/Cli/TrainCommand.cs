@@ -1,0 +1,156 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using RawGan.Checkpoints;
+using RawGan.Data;
+using RawGan.Recipes;
+using RawGan.Training;
+
+namespace RawGan.Cli;
+
+/// <summary>`rawgan train RECIPE`: the common flags, each recipe's own flags, and the run.</summary>
+public static class TrainCommand
+{
+    private static readonly Option<string?> Data = new("--data") { Description = "Folder of face images (JPEG/PNG/BMP, any tree). Default: built-in synthetic faces." };
+    private static readonly Option<string?> Out = new("--out") { Description = "Run folder. Default: runs/<recipe>-<timestamp>." };
+    private static readonly Option<int?> Crop = new("--crop") { Description = "Centre N x N box cut before resizing (CelebA's face box)." };
+    private static readonly Option<int?> Batch = new("--batch") { Description = "Images per step. Default: 128 (64 for the CPU preset)." };
+    private static readonly Option<int?> Epochs = new("--epochs") { Description = "Passes over the data. Default: 20." };
+    private static readonly Option<long?> Steps = new("--steps") { Description = "Total steps (overrides --epochs)." };
+    private static readonly Option<string> DeviceOption = new("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
+    private static readonly Option<ulong> Seed = new("--seed") { Description = "Seed of initialisation, noise and data order.", DefaultValueFactory = _ => 0 };
+    private static readonly Option<string?> Resume = new("--resume") { Description = "Continue the run in this folder from its newest checkpoint." };
+    private static readonly Option<int?> SampleEvery = new("--sample-every") { Description = "Steps between sample grids and monitor.png updates. Default: 500." };
+    private static readonly Option<int?> CheckpointEvery = new("--checkpoint-every") { Description = "Steps between checkpoints. Default: 1000." };
+
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var train = new Command("train", "Train a GAN recipe; writes samples, checkpoints, metrics and plots to a run folder.");
+        train.Subcommands.Add(Dcgan(output, error));
+        return train;
+    }
+
+    private static Command Dcgan(TextWriter output, TextWriter error)
+    {
+        var size = new Option<int?>("--size") { Description = "Image size: 32, 64 or 128. Default: 64 (32 for the CPU preset)." };
+        var nz = new Option<int?>("--nz") { Description = "Latent size. Default: 100." };
+        var ngf = new Option<int?>("--ngf") { Description = "Generator width. Default: 64." };
+        var ndf = new Option<int?>("--ndf") { Description = "Discriminator width. Default: 64." };
+        var lr = new Option<double>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 2e-4 };
+        var beta1 = new Option<double>("--beta1") { Description = "Adam beta1.", DefaultValueFactory = _ => 0.5 };
+        var smoothing = new Option<double>("--label-smoothing") { Description = "One-sided: real target 1 - s.", DefaultValueFactory = _ => 0 };
+        var command = new Command("dcgan", "DCGAN (Radford et al. 2016) as in pytorch/examples: 64x64, Adam 2e-4, batch 128.");
+        AddCommon(command);
+        foreach (var o in new Option[] { size, nz, ngf, ndf, lr, beta1, smoothing }) command.Options.Add(o);
+        command.SetAction(parsed =>
+        {
+            var common = ReadCommon(parsed);
+            return Run(common, "dcgan", output, error, (device, synthetic) =>
+            {
+                // Without a GPU or data, a smaller net on 32x32 faces finishes in minutes (docs/cpu-preset.md).
+                bool preset = synthetic && device == RawGan.Device.Cpu && parsed.GetValue(size) is null;
+                var options = new DcganOptions
+                {
+                    Size = parsed.GetValue(size) ?? (preset ? CpuPreset.Size : 64),
+                    Nz = parsed.GetValue(nz) ?? (preset ? CpuPreset.Nz : 100),
+                    Ngf = parsed.GetValue(ngf) ?? (preset ? CpuPreset.Width : 64),
+                    Ndf = parsed.GetValue(ndf) ?? (preset ? CpuPreset.Width : 64),
+                    LearningRate = parsed.GetValue(lr),
+                    Beta1 = parsed.GetValue(beta1),
+                    LabelSmoothing = parsed.GetValue(smoothing),
+                };
+                if (preset)
+                {
+                    common = common with { Batch = parsed.GetValue(Batch) ?? CpuPreset.Batch, Steps = common.Steps ?? (common.Epochs is null ? CpuPreset.Steps : null) };
+                    output.WriteLine($"no GPU and no --data: CPU preset {options.Size}x{options.Size}, ngf=ndf={options.Ngf}, nz={options.Nz}, batch {common.Batch}, " +
+                                     $"{common.Steps?.ToString() ?? $"{common.Epochs} epochs"} steps (override with --size/--ngf/--ndf/--nz/--batch/--steps)");
+                }
+                return (common, options.Size, JsonSerializer.Serialize(options));
+            });
+        });
+        return command;
+    }
+
+    private static void AddCommon(Command command)
+    {
+        foreach (var o in new Option[] { Data, Out, Crop, Batch, Epochs, Steps, DeviceOption, Seed, Resume, SampleEvery, CheckpointEvery })
+            command.Options.Add(o);
+    }
+
+    private static TrainOptions ReadCommon(ParseResult parsed)
+    {
+        var defaults = new TrainOptions();
+        return new TrainOptions
+        {
+            Data = parsed.GetValue(Data),
+            Out = parsed.GetValue(Out),
+            Crop = parsed.GetValue(Crop),
+            Batch = parsed.GetValue(Batch) ?? defaults.Batch,
+            Epochs = parsed.GetValue(Epochs),
+            Steps = parsed.GetValue(Steps),
+            Device = parsed.GetValue(DeviceOption) ?? "auto",
+            Seed = parsed.GetValue(Seed),
+            Resume = parsed.GetValue(Resume),
+            SampleEvery = parsed.GetValue(SampleEvery) ?? defaults.SampleEvery,
+            CheckpointEvery = parsed.GetValue(CheckpointEvery) ?? defaults.CheckpointEvery,
+        };
+    }
+
+    /// <summary>Resolves the device and data, then trains. configure gets (device, synthetic data?) and
+    /// returns the final common options, the image size and the recipe options as JSON.</summary>
+    private static int Run(TrainOptions common, string recipe, TextWriter output, TextWriter error,
+        Func<Device, bool, (TrainOptions, int, string)> configure)
+    {
+        try
+        {
+            common.Validate();
+            var device = DeviceChoice.Resolve(common.Device, output);
+            string optionsJson;
+            int size;
+            if (common.Resume is not null)
+                (common, size, optionsJson) = ResumeSettings(common);
+            else
+                (common, size, optionsJson) = configure(device, common.Data is null);
+
+            var data = OpenData(common, size, output);
+            using var owned = data as IDisposable;
+            using var stop = new CancellationTokenSource();
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+            using var gan = Trainer.CreateRecipe(recipe, optionsJson, device, common.Seed);
+            var outcome = new Trainer(common, data, output).Run(gan, optionsJson, device, stop.Token);
+            return outcome == TrainOutcome.Diverged ? 1 : 0;
+        }
+        catch (Exception e) when (e is DataException or CheckpointException or ArgumentException or DeviceUnavailableException
+                                      or Serialization.SafeTensorsFormatException)
+        {
+            error.WriteLine($"rawgan: {e.Message}");
+            return 1;
+        }
+    }
+
+    /// <summary>A resumed run keeps its original settings (config.json); only the length may change.</summary>
+    private static (TrainOptions, int, string) ResumeSettings(TrainOptions flags)
+    {
+        var folder = new RunFolder(flags.Resume!);
+        if (!File.Exists(folder.Config)) throw new CheckpointException($"--resume {flags.Resume}: no config.json there; is it a run folder?");
+        using var config = JsonDocument.Parse(File.ReadAllText(folder.Config));
+        var saved = config.RootElement.GetProperty("train").Deserialize<TrainOptions>()
+            ?? throw new CheckpointException($"{folder.Config} has no train settings");
+        var optionsJson = config.RootElement.GetProperty("options").GetRawText();
+        int size = config.RootElement.GetProperty("options").GetProperty("Size").GetInt32();
+        return (saved with { Resume = flags.Resume, Out = flags.Resume, Steps = flags.Steps ?? saved.Steps, Epochs = flags.Epochs ?? saved.Epochs }, size, optionsJson);
+    }
+
+    private static IImageDataset OpenData(TrainOptions common, int size, TextWriter output)
+    {
+        if (common.Data is null)
+        {
+            output.WriteLine($"no --data: training on {SyntheticFaces.DefaultCount} built-in synthetic faces. " +
+                             "For real faces, point --data at a folder of images, e.g. CelebA's img_align_celeba/.");
+            return new SyntheticFaces(SyntheticFaces.DefaultCount, size, seed: (int)common.Seed);
+        }
+        var dataset = DataProgress.Open(new FolderOptions { Path = common.Data, Size = size, Crop = common.Crop }, output);
+        return dataset;
+    }
+}

@@ -1,0 +1,37 @@
+using RawGan.Nn;
+using RawGan.Optim;
+
+namespace RawGan.Recipes;
+
+/// <summary>
+/// What the training loop needs from a GAN: its networks and optimizers (saved in checkpoints by
+/// name), one training iteration, and the generator for samples. The loop, data, run folder and
+/// checkpoints are shared by every recipe; a recipe file shows only its paper's architecture,
+/// losses and update rules.
+/// </summary>
+public interface IGanRecipe : IDisposable
+{
+    /// <summary>The `rawgan train NAME` of this recipe.</summary>
+    string Name { get; }
+
+    /// <summary>Networks by checkpoint prefix ("G", "D", ...), in a fixed order.</summary>
+    IReadOnlyList<(string Name, Module Module)> Modules { get; }
+
+    IReadOnlyList<(string Name, Optimizer Optimizer)> Optimizers { get; }
+
+    /// <summary>The stream of latent noise the training steps draw from; checkpoints save its offset.</summary>
+    Generator Noise { get; }
+
+    /// <summary>Names of the scalars <see cref="Step"/> returns, in order (metrics.jsonl columns).</summary>
+    IReadOnlyList<string> MetricNames { get; }
+
+    /// <summary>One iteration on a batch of real images (NCHW in the data range). Returns one
+    /// one-element tensor per metric name; they stay on the device until the loop reads them.</summary>
+    IReadOnlyList<Tensor> Step(Tensor real);
+
+    /// <summary>Latent vectors for count images, drawn from the recipe's prior.</summary>
+    Tensor SampleLatent(int count, Generator generator);
+
+    /// <summary>Images for latents z, with the generator in eval mode and no graph recorded.</summary>
+    Tensor Generate(Tensor z);
+}

@@ -1,0 +1,70 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace RawGan.Training;
+
+/// <summary>The files of one run: config.json, metrics.jsonl, monitor.png, samples/, checkpoints/.</summary>
+public sealed class RunFolder
+{
+    public RunFolder(string root)
+    {
+        Root = Path.GetFullPath(root);
+        Directory.CreateDirectory(Samples);
+        Directory.CreateDirectory(Checkpoints);
+    }
+
+    public string Root { get; }
+    public string Config => Path.Combine(Root, "config.json");
+    public string Metrics => Path.Combine(Root, "metrics.jsonl");
+    public string Monitor => Path.Combine(Root, "monitor.png");
+    public string Samples => Path.Combine(Root, "samples");
+    public string Checkpoints => Path.Combine(Root, "checkpoints");
+
+    public static string DefaultPath(string recipe) =>
+        Path.Combine("runs", $"{recipe}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
+
+    public string SamplePath(long step) => Path.Combine(Samples, $"step-{step:D6}.png");
+    public string CheckpointPath(long step) => Path.Combine(Checkpoints, $"step-{step:D6}.safetensors");
+
+    /// <summary>The newest complete checkpoint; half-written files never carry the final name.</summary>
+    public string? NewestCheckpoint() => ListCheckpoints().LastOrDefault();
+
+    public IReadOnlyList<string> ListCheckpoints() => Directory.Exists(Checkpoints)
+        ? [.. Directory.GetFiles(Checkpoints, "step-*.safetensors").Order(StringComparer.Ordinal)]
+        : [];
+
+    /// <summary>Deletes all but the newest keep checkpoints.</summary>
+    public void PruneCheckpoints(int keep)
+    {
+        var all = ListCheckpoints();
+        for (int i = 0; i < all.Count - keep; i++) File.Delete(all[i]);
+    }
+
+    public void WriteConfig(object config) =>
+        File.WriteAllText(Config, JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true }));
+
+    /// <summary>Keeps only the metric lines up to step (a resumed run rewrites what came after its checkpoint).</summary>
+    public void TruncateMetrics(long step)
+    {
+        if (!File.Exists(Metrics)) return;
+        var kept = File.ReadLines(Metrics).Where(line =>
+        {
+            try { return JsonDocument.Parse(line).RootElement.GetProperty("step").GetInt64() <= step; }
+            catch (JsonException) { return false; }
+        }).ToList();
+        File.WriteAllLines(Metrics, kept);
+    }
+
+    public static string MetricsLine(IEnumerable<(string Name, double Value)> fields)
+    {
+        var sb = new StringBuilder("{");
+        foreach (var (name, value) in fields)
+        {
+            if (sb.Length > 1) sb.Append(',');
+            sb.Append('"').Append(name).Append("\":");
+            sb.Append(double.IsFinite(value) ? value.ToString("R", CultureInfo.InvariantCulture) : $"\"{value.ToString(CultureInfo.InvariantCulture)}\"");
+        }
+        return sb.Append('}').ToString();
+    }
+}

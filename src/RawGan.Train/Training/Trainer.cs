@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using System.Text.Json;
+using RawGan.Checkpoints;
+using RawGan.Data;
+using RawGan.Images;
+using RawGan.Recipes;
+
+namespace RawGan.Training;
+
+/// <summary>How a run ended; the CLI maps it to an exit code.</summary>
+public enum TrainOutcome { Finished, Interrupted, Diverged }
+
+/// <summary>
+/// The training loop every recipe shares: batches in, one recipe step each, metrics out, and on
+/// schedule sample grids, monitor.png and checkpoints. Resuming restores networks, optimizers,
+/// the noise stream and the loader position, so a resumed run equals one that never stopped.
+/// </summary>
+public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter log)
+{
+    private const int GridCount = 64;
+
+    /// <summary>Builds the named recipe from its options with the run's seeds.</summary>
+    public static IGanRecipe CreateRecipe(string name, string optionsJson, Device device, ulong seed) =>
+        RecipeCatalog.Create(name, optionsJson, device, new Generator(Seeds.Init(seed)), new Generator(Seeds.Noise(seed)));
+
+    public TrainOutcome Run(IGanRecipe recipe, string recipeOptionsJson, Device device, CancellationToken stop)
+    {
+        string recipeName = recipe.Name;
+        var folder = new RunFolder(options.Out ?? options.Resume ?? RunFolder.DefaultPath(recipeName));
+        long step = 0;
+        var position = new LoaderPosition(0, 0);
+        var noise = recipe.Noise;
+
+        var resumeFrom = options.Resume is null ? null : folder.NewestCheckpoint()
+            ?? throw new CheckpointException($"--resume {options.Resume}: no checkpoint in {folder.Checkpoints}");
+        if (resumeFrom is not null)
+        {
+            var (file, info) = Checkpoint.Read(resumeFrom);
+            Checkpoint.Restore(file, recipe, resumeFrom);
+            (step, position) = (info.Step, info.Loader);
+            noise.SetOffset(info.NoiseOffset);
+            folder.TruncateMetrics(step);
+            log.WriteLine($"resumed from {resumeFrom} at step {step} ({position})");
+        }
+        else
+        {
+            folder.WriteConfig(new { recipe = recipeName, options = JsonDocument.Parse(recipeOptionsJson).RootElement, train = options,
+                device = device.ToString(), version = typeof(Trainer).Assembly.GetName().Version?.ToString(3), images = data.Count });
+        }
+
+        using var loader = new BatchLoader(data, new BatchLoaderOptions { BatchSize = options.Batch, Seed = (int)options.Seed }, position);
+        long total = options.Steps ?? (long)(options.Epochs ?? 20) * loader.BatchesPerEpoch;
+        log.WriteLine($"training {recipeName} on {device}: {data.Count} images of {data.Size}x{data.Size}, batch {options.Batch}, " +
+                      $"{loader.BatchesPerEpoch} steps per epoch, {total} steps; run folder {folder.Root}");
+
+        var fixedZ = recipe.SampleLatent(GridCount, new Generator(Seeds.FixedSamples(options.Seed))).DetachFromScope();
+        var history = LoadHistory(folder, recipe.MetricNames);
+        var progress = new ProgressLine(log, interactive: !Console.IsOutputRedirected && ReferenceEquals(log, Console.Out));
+        var clock = Stopwatch.StartNew();
+        long startStep = step;
+        int collapseRun = 0;
+        bool collapseWarned = false;
+        string? lastCheckpoint = resumeFrom;
+
+        while (step < total)
+        {
+            if (stop.IsCancellationRequested)
+            {
+                progress.Break();
+                lastCheckpoint = SaveCheckpoint(folder, recipe, recipeName, recipeOptionsJson, step, loader.Position, noise);
+                log.WriteLine($"interrupted at step {step}: checkpoint {lastCheckpoint}; continue with --resume {folder.Root}");
+                return TrainOutcome.Interrupted;
+            }
+
+            var stepClock = Stopwatch.StartNew();
+            double[] values;
+            using (new TensorScope())
+            {
+                using var batch = loader.Next();
+                var real = Tensor.FromArray(batch.Data, [batch.Count, batch.Channels, batch.Size, batch.Size], device);
+                var metrics = recipe.Step(real);
+                values = F.Concat([.. metrics.Select(m => m.Reshape(1))], 0).ToDoubleArray();
+            }
+            step++;
+            double seconds = stepClock.Elapsed.TotalSeconds;
+
+            for (int i = 0; i < values.Length; i++)
+            {
+                if (double.IsFinite(values[i])) continue;
+                progress.Break();
+                log.WriteLine($"error: {recipe.MetricNames[i]} is {values[i]} at step {step}: training diverged and was stopped. " +
+                              (lastCheckpoint is null ? "No checkpoint was written yet." : $"The last good checkpoint is {lastCheckpoint}."));
+                return TrainOutcome.Diverged;
+            }
+
+            int epoch = (int)((step - 1) / loader.BatchesPerEpoch);
+            var fields = new List<(string, double)> { ("step", step), ("epoch", epoch) };
+            fields.AddRange(recipe.MetricNames.Zip(values));
+            fields.AddRange([("lr", recipe.Optimizers[0].Optimizer.LearningRate), ("seconds_per_step", seconds), ("images_per_s", options.Batch / seconds)]);
+            File.AppendAllLines(folder.Metrics, [RunFolder.MetricsLine(fields)]);
+            history["step"].Add(step);
+            for (int i = 0; i < values.Length; i++) history[recipe.MetricNames[i]].Add(values[i]);
+
+            if (recipe.MetricNames.Contains("loss_D") && recipe.MetricNames.Contains("loss_G"))
+            {
+                bool collapsed = values[recipe.MetricNames.ToList().IndexOf("loss_D")] < 0.05 && values[recipe.MetricNames.ToList().IndexOf("loss_G")] > 5;
+                collapseRun = collapsed ? collapseRun + 1 : 0;
+                if (collapseRun >= options.CollapsePatience && !collapseWarned)
+                {
+                    progress.Break();
+                    log.WriteLine($"warning: D loss < 0.05 and G loss > 5 for {collapseRun} steps (step {step}): the generator may have collapsed; look at the samples");
+                    collapseWarned = true;
+                }
+            }
+
+            double rate = (step - startStep) / clock.Elapsed.TotalSeconds;
+            progress.Update($"epoch {epoch + 1} step {step}/{total} " +
+                            string.Join(" ", recipe.MetricNames.Zip(values, (n, v) => $"{n} {v:F3}")) +
+                            $" {rate * options.Batch:F0} img/s ETA {ProgressLine.Eta(TimeSpan.FromSeconds((total - step) / Math.Max(rate, 1e-9)))}");
+
+            bool last = step == total;
+            if (step % options.SampleEvery == 0 || last)
+            {
+                SaveSamples(recipe, fixedZ, folder.SamplePath(step));
+                MonitorPlot.Save(folder.Monitor, history["step"], Panels(recipe.MetricNames), history);
+            }
+            if (step % options.CheckpointEvery == 0 || last)
+            {
+                lastCheckpoint = SaveCheckpoint(folder, recipe, recipeName, recipeOptionsJson, step, loader.Position, noise);
+                folder.PruneCheckpoints(options.KeepCheckpoints);
+            }
+        }
+        progress.Break();
+        log.WriteLine($"done: {step} steps in {clock.Elapsed.TotalSeconds:F0} s; samples in {folder.Samples}, last checkpoint {lastCheckpoint}");
+        return TrainOutcome.Finished;
+    }
+
+    private static string SaveCheckpoint(RunFolder folder, IGanRecipe recipe, string name, string optionsJson, long step, LoaderPosition position, Generator noise)
+    {
+        var path = folder.CheckpointPath(step);
+        Checkpoint.Save(path, recipe, new CheckpointInfo(name, optionsJson, step, position, noise.Seed, noise.Offset));
+        return path;
+    }
+
+    public static void SaveSamples(IGanRecipe recipe, Tensor z, string path)
+    {
+        using var scope = new TensorScope();
+        var images = recipe.Generate(z);
+        ImageGrid.Save(path, images.ToFloatArray(), images.Shape[0], images.Shape[1], images.Shape[2], images.Shape[3], PixelRange.MinusOneToOne, nrow: 8);
+    }
+
+    /// <summary>Loss curves in one panel, D's outputs in another, anything else in a third.</summary>
+    private static List<(string, string[])> Panels(IReadOnlyList<string> names)
+    {
+        var losses = names.Where(n => n.StartsWith("loss", StringComparison.Ordinal)).ToArray();
+        var outputs = names.Where(n => n.StartsWith("D_", StringComparison.Ordinal)).ToArray();
+        var rest = names.Except(losses).Except(outputs).ToArray();
+        var panels = new List<(string, string[])> { ("losses", losses) };
+        if (outputs.Length > 0) panels.Add(("discriminator outputs", outputs));
+        if (rest.Length > 0) panels.Add(("other", rest));
+        return panels;
+    }
+
+    private static Dictionary<string, List<double>> LoadHistory(RunFolder folder, IReadOnlyList<string> names)
+    {
+        var history = names.Append("step").ToDictionary(n => n, _ => new List<double>());
+        if (!File.Exists(folder.Metrics)) return history;
+        foreach (var line in File.ReadLines(folder.Metrics))
+        {
+            using var doc = JsonDocument.Parse(line);
+            foreach (var (name, list) in history)
+                list.Add(doc.RootElement.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN);
+        }
+        return history;
+    }
+}

@@ -1,0 +1,143 @@
+using System.Text.Json;
+using RawGan.Checkpoints;
+using RawGan.Cli;
+using RawGan.Data;
+using RawGan.Recipes;
+using RawGan.Serialization;
+using RawGan.Training;
+
+namespace RawGan.Tests;
+
+/// <summary>`rawgan train dcgan` end to end on a tiny DCGAN over synthetic faces, on the CPU.</summary>
+public class TrainRunTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("rawgan-run-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static readonly string[] Tiny = ["--device", "cpu", "--size", "32", "--nz", "8", "--ngf", "4", "--ndf", "4", "--batch", "8"];
+
+    private (int Code, string Out, string Err) Train(string run, params string[] extra)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = RawGanCli.Run(["train", "dcgan", .. Tiny, "--out", Path.Combine(_dir, run), .. extra], output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public void Train_WritesConfig_Metrics_Monitor_Samples_AndCheckpoints()
+    {
+        var (code, output, error) = Train("a", "--steps", "6", "--sample-every", "3", "--checkpoint-every", "3");
+        Assert.True(code == 0, output + error);
+        var run = Path.Combine(_dir, "a");
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json")));
+        Assert.Equal("dcgan", config.RootElement.GetProperty("recipe").GetString());
+        Assert.Equal(8, config.RootElement.GetProperty("options").GetProperty("Nz").GetInt32());
+
+        var lines = File.ReadAllLines(Path.Combine(run, "metrics.jsonl"));
+        Assert.Equal(6, lines.Length);
+        using var last = JsonDocument.Parse(lines[^1]);
+        foreach (var key in new[] { "step", "epoch", "loss_D", "loss_G", "D_x", "D_G_z", "lr", "seconds_per_step", "images_per_s" })
+            Assert.True(last.RootElement.TryGetProperty(key, out _), $"metrics.jsonl lacks {key}");
+        Assert.Equal(6, last.RootElement.GetProperty("step").GetInt64());
+
+        Assert.True(File.Exists(Path.Combine(run, "monitor.png")));
+        Assert.True(File.Exists(Path.Combine(run, "samples", "step-000003.png")));
+        Assert.True(File.Exists(Path.Combine(run, "samples", "step-000006.png")));
+        Assert.Equal(["step-000003.safetensors", "step-000006.safetensors"],
+            Directory.GetFiles(Path.Combine(run, "checkpoints")).Select(Path.GetFileName).Order().ToArray());
+    }
+
+    [Fact]
+    public void ResumedRun_EndsWithTheSameWeights_AsAnUninterruptedOne()
+    {
+        Assert.Equal(0, Train("straight", "--steps", "8", "--checkpoint-every", "100").Code);
+        Assert.Equal(0, Train("stopped", "--steps", "3", "--checkpoint-every", "100").Code);
+        var output = new StringWriter();
+        int code = RawGanCli.Run(["train", "dcgan", "--device", "cpu", "--resume", Path.Combine(_dir, "stopped"), "--steps", "8"], output, output);
+        Assert.True(code == 0, output.ToString());
+
+        var a = SafeTensorsFile.Read(Path.Combine(_dir, "straight", "checkpoints", "step-000008.safetensors"));
+        var b = SafeTensorsFile.Read(Path.Combine(_dir, "stopped", "checkpoints", "step-000008.safetensors"));
+        Assert.Equal(a.Entries.Select(e => e.Name), b.Entries.Select(e => e.Name));
+        foreach (var entry in a.Entries)
+            Assert.True(entry.Data.AsSpan().SequenceEqual(b[entry.Name].Data), $"{entry.Name} differs after resume");
+        Assert.Equal(8, File.ReadAllLines(Path.Combine(_dir, "stopped", "metrics.jsonl")).Length);
+    }
+
+    [Fact]
+    public void NaNLoss_StopsWithAClearMessage_AndKeepsTheLastGoodCheckpoint()
+    {
+        var options = new TrainOptions { Out = Path.Combine(_dir, "nan"), Batch = 8, Steps = 10, CheckpointEvery = 2, SampleEvery = 100 };
+        var recipeOptions = JsonSerializer.Serialize(new DcganOptions { Size = 32, Nz = 8, Ngf = 4, Ndf = 4 });
+        using var inner = Trainer.CreateRecipe("dcgan", recipeOptions, Device.Cpu, seed: 0);
+        using var recipe = new NaNAfter(inner, step: 5);
+        var log = new StringWriter();
+        var outcome = new Trainer(options, new SyntheticFaces(64, 32), log).Run(recipe, recipeOptions, Device.Cpu, CancellationToken.None);
+
+        Assert.Equal(TrainOutcome.Diverged, outcome);
+        Assert.Contains("loss_D is NaN at step 5", log.ToString());
+        Assert.Contains("step-000004.safetensors", log.ToString());
+        Assert.Equal(["step-000002.safetensors", "step-000004.safetensors"],
+            Directory.GetFiles(Path.Combine(_dir, "nan", "checkpoints")).Select(Path.GetFileName).Order().ToArray());
+    }
+
+    [Fact]
+    public void Cancellation_WritesACheckpoint_AndReportsInterrupted()
+    {
+        var options = new TrainOptions { Out = Path.Combine(_dir, "stop"), Batch = 8, Steps = 10 };
+        var recipeOptions = JsonSerializer.Serialize(new DcganOptions { Size = 32, Nz = 8, Ngf = 4, Ndf = 4 });
+        using var recipe = Trainer.CreateRecipe("dcgan", recipeOptions, Device.Cpu, seed: 0);
+        var outcome = new Trainer(options, new SyntheticFaces(64, 32), new StringWriter())
+            .Run(recipe, recipeOptions, Device.Cpu, new CancellationToken(canceled: true));
+        Assert.Equal(TrainOutcome.Interrupted, outcome);
+        Assert.True(File.Exists(Path.Combine(_dir, "stop", "checkpoints", "step-000000.safetensors")));
+    }
+
+    [Fact]
+    public void Sample_FromACheckpoint_WritesAGrid_AndEachImage()
+    {
+        Assert.Equal(0, Train("s", "--steps", "2").Code);
+        var grid = Path.Combine(_dir, "grid.png");
+        var each = Path.Combine(_dir, "each");
+        var output = new StringWriter();
+        int code = RawGanCli.Run(["sample", "--checkpoint", Path.Combine(_dir, "s", "checkpoints", "step-000002.safetensors"),
+            "--count", "5", "--out", grid, "--each", each, "--device", "cpu"], output, output);
+        Assert.True(code == 0, output.ToString());
+        Assert.True(File.Exists(grid));
+        Assert.Equal(5, Directory.GetFiles(each, "*.png").Length);
+    }
+
+    [Fact]
+    public void MissingOrEmptyDataFolder_FailsBeforeTraining_WithExitCodeOne()
+    {
+        var (code, _, error) = Train("x", "--data", Path.Combine(_dir, "does-not-exist"), "--steps", "1");
+        Assert.Equal(1, code);
+        Assert.Contains("does-not-exist", error);
+        var empty = Directory.CreateDirectory(Path.Combine(_dir, "empty")).FullName;
+        (code, _, error) = Train("y", "--data", empty, "--steps", "1");
+        Assert.Equal(1, code);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "y", "checkpoints")) && Directory.GetFiles(Path.Combine(_dir, "y", "checkpoints")).Length > 0);
+    }
+
+    /// <summary>A recipe whose first metric turns NaN at one step, to test the divergence stop.</summary>
+    private sealed class NaNAfter(IGanRecipe inner, int step) : IGanRecipe
+    {
+        private int _calls;
+        public string Name => inner.Name;
+        public Generator Noise => inner.Noise;
+        public IReadOnlyList<(string Name, Nn.Module Module)> Modules => inner.Modules;
+        public IReadOnlyList<(string Name, Optim.Optimizer Optimizer)> Optimizers => inner.Optimizers;
+        public IReadOnlyList<string> MetricNames => inner.MetricNames;
+        public Tensor SampleLatent(int count, Generator generator) => inner.SampleLatent(count, generator);
+        public Tensor Generate(Tensor z) => inner.Generate(z);
+        public void Dispose() { }
+
+        public IReadOnlyList<Tensor> Step(Tensor real)
+        {
+            var metrics = inner.Step(real);
+            return ++_calls < step ? metrics : [Tensor.Scalar(double.NaN), .. metrics.Skip(1)];
+        }
+    }
+}
