@@ -1,2 +1,1 @@
-// TEMPORARY entry point until the CLI lands.
-return 0;
+return RawGan.Cli.RawGanCli.Run(args);

@@ -15,8 +15,6 @@ public static class SafeTensorsDType
 
     public static IReadOnlyList<string> All { get; } = [F64, F32, F16, BF16, I64, I32, U8];
 
-    public static bool IsKnown(string dtype) => TryElementSize(dtype, out _);
-
     /// <summary>Bytes per element; throws <see cref="ArgumentException"/> for an unknown dtype.</summary>
     public static int ElementSize(string dtype) => TryElementSize(dtype, out int size)
         ? size

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
 
@@ -29,7 +30,7 @@ public sealed partial class SafeTensorsFile
 
     public bool Contains(string name) => _byName.ContainsKey(name);
 
-    public bool TryGet(string name, out SafeTensorsEntry entry) => _byName.TryGetValue(name, out entry!);
+    public bool TryGet(string name, [MaybeNullWhen(false)] out SafeTensorsEntry entry) => _byName.TryGetValue(name, out entry);
 
     /// <summary>Adds raw little-endian bytes of any <see cref="SafeTensorsDType"/>; the array is
     /// kept, not copied.</summary>
