@@ -195,19 +195,47 @@ public class LayerTests
         public override Tensor Forward(Tensor x) => Main.Forward(x);
     }
 
-    /// <summary>pytorch/examples' DCGAN generator, shortened to 32 px: z [N, nz, 1, 1] to [N, nc, 32, 32].</summary>
-    internal static MainNet DcganGenerator32(int nz, int ngf, int nc, Generator g) => new(
-        new ConvTranspose2d(nz, ngf * 4, 4, 1, 0, bias: false, generator: g), new BatchNorm2d(ngf * 4), new ReLU(),
-        new ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias: false, generator: g), new BatchNorm2d(ngf * 2), new ReLU(),
-        new ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias: false, generator: g), new BatchNorm2d(ngf), new ReLU(),
-        new ConvTranspose2d(ngf, nc, 4, 2, 1, bias: false, generator: g), new Tanh());
+    /// <summary>pytorch/examples' DCGAN generator (dcgan/main.py) for 64 px, or with its widest block
+    /// dropped for 32 px: z [N, nz, 1, 1] to [N, nc, S, S].</summary>
+    internal static MainNet DcganGenerator(int imageSize, int nz, int ngf, int nc, Generator g, DType dtype = DType.Float32)
+    {
+        int blocks = imageSize == 64 ? 4 : imageSize == 32 ? 3 : throw new ArgumentOutOfRangeException(nameof(imageSize));
+        var layers = new List<Module>();
+        int inChannels = nz;
+        for (int i = 0; i < blocks; i++)
+        {
+            int outChannels = ngf << (blocks - 1 - i);
+            layers.Add(i == 0
+                ? new ConvTranspose2d(inChannels, outChannels, 4, 1, 0, bias: false, generator: g, dtype: dtype)
+                : new ConvTranspose2d(inChannels, outChannels, 4, 2, 1, bias: false, generator: g, dtype: dtype));
+            layers.Add(new BatchNorm2d(outChannels, dtype: dtype));
+            layers.Add(new ReLU());
+            inChannels = outChannels;
+        }
+        layers.Add(new ConvTranspose2d(inChannels, nc, 4, 2, 1, bias: false, generator: g, dtype: dtype));
+        layers.Add(new Tanh());
+        return new MainNet([.. layers]);
+    }
 
-    /// <summary>pytorch/examples' DCGAN discriminator, shortened to 32 px: [N, nc, 32, 32] to [N, 1, 1, 1].</summary>
-    internal static MainNet DcganDiscriminator32(int nc, int ndf, Generator g) => new(
-        new Conv2d(nc, ndf, 4, 2, 1, bias: false, generator: g), new LeakyReLU(0.2),
-        new Conv2d(ndf, ndf * 2, 4, 2, 1, bias: false, generator: g), new BatchNorm2d(ndf * 2), new LeakyReLU(0.2),
-        new Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias: false, generator: g), new BatchNorm2d(ndf * 4), new LeakyReLU(0.2),
-        new Conv2d(ndf * 4, 1, 4, 1, 0, bias: false, generator: g), new Sigmoid());
+    /// <summary>pytorch/examples' DCGAN discriminator for 64 px, or with its widest block dropped for
+    /// 32 px: [N, nc, S, S] to [N, 1, 1, 1].</summary>
+    internal static MainNet DcganDiscriminator(int imageSize, int nc, int ndf, Generator g, DType dtype = DType.Float32)
+    {
+        int blocks = imageSize == 64 ? 4 : imageSize == 32 ? 3 : throw new ArgumentOutOfRangeException(nameof(imageSize));
+        var layers = new List<Module>();
+        int inChannels = nc;
+        for (int i = 0; i < blocks; i++)
+        {
+            int outChannels = ndf << i;
+            layers.Add(new Conv2d(inChannels, outChannels, 4, 2, 1, bias: false, generator: g, dtype: dtype));
+            if (i > 0) layers.Add(new BatchNorm2d(outChannels, dtype: dtype));
+            layers.Add(new LeakyReLU(0.2));
+            inChannels = outChannels;
+        }
+        layers.Add(new Conv2d(inChannels, 1, 4, 1, 0, bias: false, generator: g, dtype: dtype));
+        layers.Add(new Sigmoid());
+        return new MainNet([.. layers]);
+    }
 
     private static string[] BatchNormEntries(string prefix, int c) =>
         [$"{prefix}.weight [{c}]", $"{prefix}.bias [{c}]", $"{prefix}.running_mean [{c}]", $"{prefix}.running_var [{c}]", $"{prefix}.num_batches_tracked []"];
@@ -215,7 +243,7 @@ public class LayerTests
     [Fact]
     public void DcganGenerator_StateDict_MatchesPyTorchNamesAndShapes()
     {
-        using var netG = DcganGenerator32(nz: 100, ngf: 64, nc: 3, new Generator(20));
+        using var netG = DcganGenerator(32, nz: 100, ngf: 64, nc: 3, new Generator(20));
         Assert.Equal(
         [
             "main.0.weight [100, 256, 4, 4]", .. BatchNormEntries("main.1", 256),
@@ -224,14 +252,15 @@ public class LayerTests
             "main.9.weight [64, 3, 4, 4]",
         ], Describe(netG.StateDict()));
         Assert.Equal(10, netG.Parameters().Count());
+        using var small = DcganGenerator(32, nz: 8, ngf: 4, nc: 3, new Generator(21));
         using (Autograd.Autograd.NoGrad())
-            Assert.Equal([2, 3, 32, 32], netG.Forward(Tensor.Randn([2, 100, 1, 1], new Generator(21))).Shape);
+            Assert.Equal([2, 3, 32, 32], small.Forward(Tensor.Randn([2, 8, 1, 1], new Generator(21))).Shape);
     }
 
     [Fact]
     public void DcganDiscriminator_StateDict_MatchesPyTorchNamesAndShapes()
     {
-        using var netD = DcganDiscriminator32(nc: 3, ndf: 64, new Generator(22));
+        using var netD = DcganDiscriminator(32, nc: 3, ndf: 64, new Generator(22));
         Assert.Equal(
         [
             "main.0.weight [64, 3, 4, 4]",
@@ -239,8 +268,9 @@ public class LayerTests
             "main.5.weight [256, 128, 4, 4]", .. BatchNormEntries("main.6", 256),
             "main.8.weight [1, 256, 4, 4]",
         ], Describe(netD.StateDict()));
+        using var small = DcganDiscriminator(32, nc: 3, ndf: 4, new Generator(23));
         using (Autograd.Autograd.NoGrad())
-            Assert.Equal([2, 1, 1, 1], netD.Forward(Tensor.Randn([2, 3, 32, 32], new Generator(23))).Shape);
+            Assert.Equal([2, 1, 1, 1], small.Forward(Tensor.Randn([2, 3, 32, 32], new Generator(23))).Shape);
     }
 
     [Fact]
@@ -489,9 +519,9 @@ public class LayerTests
     [Fact]
     public void ModelInit_IsDeterministicPerSeed()
     {
-        using var a = DcganGenerator32(8, 4, 1, new Generator(44));
-        using var b = DcganGenerator32(8, 4, 1, new Generator(44));
-        using var c = DcganGenerator32(8, 4, 1, new Generator(45));
+        using var a = DcganGenerator(32, 8, 4, 1, new Generator(44));
+        using var b = DcganGenerator(32, 8, 4, 1, new Generator(44));
+        using var c = DcganGenerator(32, 8, 4, 1, new Generator(45));
         Assert.Equal(a.StateDict()["main.0.weight"].ToFloatArray(), b.StateDict()["main.0.weight"].ToFloatArray());
         Assert.NotEqual(a.StateDict()["main.0.weight"].ToFloatArray(), c.StateDict()["main.0.weight"].ToFloatArray());
         Init.DcganInit(a, new Generator(46));
