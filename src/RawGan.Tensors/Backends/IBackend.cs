@@ -23,7 +23,8 @@ public readonly record struct Pool2dArgs(int KernelH, int KernelW, int StrideH, 
 ///
 /// Conventions:
 /// - Outputs come first, gradients are named d...: <c>LeakyReluBackward(dx, dy, x, slope)</c>.
-/// - Outputs are preallocated by the caller, contiguous, and overwritten (never accumulated).
+/// - Outputs are preallocated by the caller, contiguous, and overwritten (never accumulated). An output
+///   may be the same tensor as an input of an elementwise call (in place: gradient accumulation does it).
 /// - Inputs are contiguous unless a method says it takes strided views.
 /// - All tensors of one call share this backend and one dtype.
 /// - Images are NCHW; conv weights OIHW (groups: O x I/g x kH x kW).

@@ -14,7 +14,7 @@ public static class TrainCommand
     private static readonly Option<string?> Data = new("--data") { Description = "Folder of face images (JPEG/PNG/BMP, any tree). Default: built-in synthetic faces." };
     private static readonly Option<string?> Out = new("--out") { Description = "Run folder. Default: runs/<recipe>-<timestamp>." };
     private static readonly Option<int?> Crop = new("--crop") { Description = "Centre N x N box cut before resizing (CelebA's face box)." };
-    private static readonly Option<int?> Batch = new("--batch") { Description = "Images per step. Default: 128 (64 for the CPU preset)." };
+    public static readonly Option<int?> Batch = new("--batch") { Description = "Images per step. Default: 128 (64 for the CPU preset)." };
     private static readonly Option<int?> Epochs = new("--epochs") { Description = "Passes over the data. Default: 20." };
     private static readonly Option<long?> Steps = new("--steps") { Description = "Total steps (overrides --epochs)." };
     private static readonly Option<string> DeviceOption = new("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
@@ -26,58 +26,18 @@ public static class TrainCommand
     public static Command Create(TextWriter output, TextWriter error)
     {
         var train = new Command("train", "Train a GAN recipe; writes samples, checkpoints, metrics and plots to a run folder.");
-        train.Subcommands.Add(Dcgan(output, error));
+        // One file per recipe: Train<Recipe>.cs builds its command from the common flags below.
+        train.Subcommands.Add(TrainDcgan.Create(output, error));
         return train;
     }
 
-    private static Command Dcgan(TextWriter output, TextWriter error)
-    {
-        var size = new Option<int?>("--size") { Description = "Image size: 32, 64 or 128. Default: 64 (32 for the CPU preset)." };
-        var nz = new Option<int?>("--nz") { Description = "Latent size. Default: 100." };
-        var ngf = new Option<int?>("--ngf") { Description = "Generator width. Default: 64." };
-        var ndf = new Option<int?>("--ndf") { Description = "Discriminator width. Default: 64." };
-        var lr = new Option<double>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 2e-4 };
-        var beta1 = new Option<double>("--beta1") { Description = "Adam beta1.", DefaultValueFactory = _ => 0.5 };
-        var smoothing = new Option<double>("--label-smoothing") { Description = "One-sided: real target 1 - s.", DefaultValueFactory = _ => 0 };
-        var command = new Command("dcgan", "DCGAN (Radford et al. 2016) as in pytorch/examples: 64x64, Adam 2e-4, batch 128.");
-        AddCommon(command);
-        foreach (var o in new Option[] { size, nz, ngf, ndf, lr, beta1, smoothing }) command.Options.Add(o);
-        command.SetAction(parsed =>
-        {
-            var common = ReadCommon(parsed);
-            return Run(common, "dcgan", output, error, (device, synthetic) =>
-            {
-                // Without a GPU or data, a smaller net on 32x32 faces finishes in minutes (docs/cpu-preset.md).
-                bool preset = synthetic && device == RawGan.Device.Cpu && parsed.GetValue(size) is null;
-                var options = new DcganOptions
-                {
-                    Size = parsed.GetValue(size) ?? (preset ? CpuPreset.Size : 64),
-                    Nz = parsed.GetValue(nz) ?? (preset ? CpuPreset.Nz : 100),
-                    Ngf = parsed.GetValue(ngf) ?? (preset ? CpuPreset.Width : 64),
-                    Ndf = parsed.GetValue(ndf) ?? (preset ? CpuPreset.Width : 64),
-                    LearningRate = parsed.GetValue(lr),
-                    Beta1 = parsed.GetValue(beta1),
-                    LabelSmoothing = parsed.GetValue(smoothing),
-                };
-                if (preset)
-                {
-                    common = common with { Batch = parsed.GetValue(Batch) ?? CpuPreset.Batch, Steps = common.Steps ?? (common.Epochs is null ? CpuPreset.Steps : null) };
-                    output.WriteLine($"no GPU and no --data: CPU preset {options.Size}x{options.Size}, ngf=ndf={options.Ngf}, nz={options.Nz}, batch {common.Batch}, " +
-                                     $"{common.Steps?.ToString() ?? $"{common.Epochs} epochs"} steps (override with --size/--ngf/--ndf/--nz/--batch/--steps)");
-                }
-                return (common, options.Size, JsonSerializer.Serialize(options));
-            });
-        });
-        return command;
-    }
-
-    private static void AddCommon(Command command)
+    public static void AddCommon(Command command)
     {
         foreach (var o in new Option[] { Data, Out, Crop, Batch, Epochs, Steps, DeviceOption, Seed, Resume, SampleEvery, CheckpointEvery })
             command.Options.Add(o);
     }
 
-    private static TrainOptions ReadCommon(ParseResult parsed)
+    public static TrainOptions ReadCommon(ParseResult parsed)
     {
         var defaults = new TrainOptions();
         return new TrainOptions
@@ -98,7 +58,7 @@ public static class TrainCommand
 
     /// <summary>Resolves the device and data, then trains. configure gets (device, synthetic data?) and
     /// returns the final common options, the image size and the recipe options as JSON.</summary>
-    private static int Run(TrainOptions common, string recipe, TextWriter output, TextWriter error,
+    public static int Run(TrainOptions common, string recipe, TextWriter output, TextWriter error,
         Func<Device, bool, (TrainOptions, int, string)> configure)
     {
         try
