@@ -16,14 +16,6 @@ public class PyTorchOpFixtureTests
     /// formula that differs from PyTorch's by e^-20 relative, as softplus's threshold, fails.</summary>
     private const double Tolerance = 1e-12;
 
-    /// <summary>Cases that disagree with PyTorch for a reason reported to the lead (RawGan source, not
-    /// this test). They are skipped while they still fail, and fail once fixed so the entry goes.</summary>
-    private static readonly Dictionary<string, string> KnownMismatches = new()
-    {
-        ["softplus"] = "F.Softplus computes log1p(e^x) for every x, PyTorch returns x (and gradient dy) where " +
-                       "beta x > threshold 20 (CpuBackend.Activations.cs SoftplusFn, SoftplusGradFn)",
-    };
-
     public static TheoryData<string> Cases => new(Fixtures.Names("ops"));
 
     [Theory, MemberData(nameof(Cases))]
@@ -43,9 +35,6 @@ public class PyTorchOpFixtureTests
         failures.Add(fixture.Unused());
 
         var found = string.Join(Environment.NewLine, failures.OfType<string>());
-        bool known = KnownMismatches.TryGetValue(name, out var reason);
-        if (known && found.Length > 0) Assert.Skip($"known mismatch, reported: {reason}{Environment.NewLine}{found}");
-        if (known) Assert.Fail($"{fixture.Name} now matches PyTorch: remove it from {nameof(KnownMismatches)}");
         if (found.Length > 0) Assert.Fail(found);
     }
 

@@ -34,4 +34,23 @@ public interface IGanRecipe : IDisposable
 
     /// <summary>Images for latents z, with the generator in eval mode and no graph recorded.</summary>
     Tensor Generate(Tensor z);
+
+    /// <summary>monitor.png's panels: a title and the metric names drawn in it.</summary>
+    IReadOnlyList<(string Title, string[] Series)> MonitorPanels => DefaultPanels(MetricNames);
+
+    /// <summary>Outputs of the recipe's own written beside each sample grid (e.g. reconstructions in
+    /// recon/), given a fixed batch of real images.</summary>
+    void SaveExtras(Training.RunFolder folder, long step, Tensor fixedReal) { }
+
+    /// <summary>Losses in one panel, D's outputs in another, anything else in a third.</summary>
+    static IReadOnlyList<(string Title, string[] Series)> DefaultPanels(IReadOnlyList<string> names)
+    {
+        var losses = names.Where(n => n.StartsWith("loss", StringComparison.Ordinal)).ToArray();
+        var outputs = names.Where(n => n.StartsWith("D_", StringComparison.Ordinal)).ToArray();
+        var rest = names.Except(losses).Except(outputs).ToArray();
+        var panels = new List<(string, string[])> { ("losses", losses) };
+        if (outputs.Length > 0) panels.Add(("discriminator outputs", outputs));
+        if (rest.Length > 0) panels.Add(("other", rest));
+        return panels;
+    }
 }

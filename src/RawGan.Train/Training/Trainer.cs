@@ -122,7 +122,9 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
             if (step % options.SampleEvery == 0 || last)
             {
                 SaveSamples(recipe, fixedZ, folder.SamplePath(step));
-                MonitorPlot.Save(folder.Monitor, history["step"], Panels(recipe.MetricNames), history);
+                MonitorPlot.Save(folder.Monitor, history["step"], recipe.MonitorPanels, history);
+                using (new TensorScope())
+                    recipe.SaveExtras(folder, step, FixedRealBatch(data, device));
             }
             if (step % options.CheckpointEvery == 0 || last)
             {
@@ -149,16 +151,20 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
         ImageGrid.Save(path, images.ToFloatArray(), images.Shape[0], images.Shape[1], images.Shape[2], images.Shape[3], PixelRange.MinusOneToOne, nrow: 8);
     }
 
-    /// <summary>Loss curves in one panel, D's outputs in another, anything else in a third.</summary>
-    private static List<(string, string[])> Panels(IReadOnlyList<string> names)
+    /// <summary>The first images of the data set, always the same, for recipes' reconstruction grids.</summary>
+    private static Tensor FixedRealBatch(IImageDataset data, Device device)
     {
-        var losses = names.Where(n => n.StartsWith("loss", StringComparison.Ordinal)).ToArray();
-        var outputs = names.Where(n => n.StartsWith("D_", StringComparison.Ordinal)).ToArray();
-        var rest = names.Except(losses).Except(outputs).ToArray();
-        var panels = new List<(string, string[])> { ("losses", losses) };
-        if (outputs.Length > 0) panels.Add(("discriminator outputs", outputs));
-        if (rest.Length > 0) panels.Add(("other", rest));
-        return panels;
+        int n = Math.Min(GridCount / 2, data.Count), size = data.Size;
+        var pixels = new byte[size * size * 3];
+        var nchw = new float[n * 3 * size * size];
+        for (int i = 0; i < n; i++)
+        {
+            data.GetImage(i, pixels);
+            for (int p = 0; p < size * size; p++)
+                for (int c = 0; c < 3; c++)
+                    nchw[((i * 3 + c) * size * size) + p] = pixels[p * 3 + c] / 127.5f - 1f;
+        }
+        return Tensor.FromArray(nchw, [n, 3, size, size], device);
     }
 
     private static Dictionary<string, List<double>> LoadHistory(RunFolder folder, IReadOnlyList<string> names)

@@ -28,8 +28,9 @@ public sealed partial class CpuBackend
     private struct TanhGradFn : IPointwise { public T Apply<T>(T dy, T y, T p) where T : unmanaged, IFloatingPointIeee754<T> => dy * (T.One - y * y); }
     private struct SigmoidFn : IPointwise { public T Apply<T>(T x, T _, T p) where T : unmanaged, IFloatingPointIeee754<T> => Sigmoid(x); }
     private struct SigmoidGradFn : IPointwise { public T Apply<T>(T dy, T y, T p) where T : unmanaged, IFloatingPointIeee754<T> => dy * y * (T.One - y); }
-    private struct SoftplusFn : IPointwise { public T Apply<T>(T x, T _, T p) where T : unmanaged, IFloatingPointIeee754<T> => T.Max(x, T.Zero) + T.LogP1(T.Exp(-T.Abs(x))); }
-    private struct SoftplusGradFn : IPointwise { public T Apply<T>(T dy, T x, T p) where T : unmanaged, IFloatingPointIeee754<T> => dy * Sigmoid(x); }
+    // Softplus follows PyTorch (beta 1, threshold 20): linear above the threshold.
+    private struct SoftplusFn : IPointwise { public T Apply<T>(T x, T _, T p) where T : unmanaged, IFloatingPointIeee754<T> => x > T.CreateTruncating(20) ? x : T.Max(x, T.Zero) + T.LogP1(T.Exp(-T.Abs(x))); }
+    private struct SoftplusGradFn : IPointwise { public T Apply<T>(T dy, T x, T p) where T : unmanaged, IFloatingPointIeee754<T> => x > T.CreateTruncating(20) ? dy : dy * Sigmoid(x); }
 
     /// <summary>Stable on both tails: never computes e^x for large positive x.</summary>
     internal static T Sigmoid<T>(T x) where T : unmanaged, IFloatingPointIeee754<T>
