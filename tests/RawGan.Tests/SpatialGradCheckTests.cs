@@ -182,7 +182,8 @@ public class SpatialGradCheckTests
         { [1, 2, 3, 5], 3, 2, 3, new Conv2dArgs(StrideH: 2, StrideW: 1, PadH: 0, PadW: 1), 1, true },
     };
 
-    /// <summary>Output padding on the height axis only when the width axis cannot take it (stride and dilation 1).</summary>
+    /// <summary>outputPadding on both axes, except on a width axis of stride and dilation 1, where PyTorch's
+    /// limit output_padding &lt; max(stride, dilation) allows none.</summary>
     private static Tensor Transposed(Tensor x, Tensor w, Tensor? b, Conv2dArgs args, int outputPadding) =>
         F.ConvTranspose2d(x, w, b, args, outputPadding,
             outputPadding < Math.Max(args.StrideW, args.DilationW) ? outputPadding : 0);

@@ -109,7 +109,9 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>With xhat = (x - mean) invstd over m elements of a channel: dbeta = sum dy, dgamma = sum dy xhat,
-    /// dx = gamma invstd (dy - dbeta / m - xhat dgamma / m), the mean and variance being functions of x.</summary>
+    /// dx = gamma invstd (dy - dbeta / m - xhat dgamma / m), the mean and variance being functions of x.
+    /// saveMean holds the tensor's dtype, so in float32 xhat carries the mean's rounding (half an ulp of
+    /// |mean|): negligible unless a channel's mean is thousands of times its spread.</summary>
     private static void BnBackward<T>(Tensor dx, Tensor dGamma, Tensor dBeta, Tensor dy, Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

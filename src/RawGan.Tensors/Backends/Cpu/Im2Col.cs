@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace RawGan.Backends.Cpu;
 
@@ -62,7 +64,9 @@ internal readonly struct ConvGeometry
 /// im2col and its adjoint col2im for one image of one group. The column matrix is row-major
 /// [Cg * kH * kW, Ho * Wo]: row (c, i, j) holds, for every output position (oh, ow), the input
 /// x[c, oh * sh - ph + i * dh, ow * sw - pw + j * dw], zero where that falls in the padding.
-/// For each row the in-image output columns form one interval, so the inner loops carry no bounds tests.
+/// For each kernel column j the in-image output columns form one interval [lo, hi), so the inner
+/// loops run without bounds tests: the spans are checked once per call and the loops index
+/// with refs that stay inside them by construction of the interval.
 /// </summary>
 internal static class Im2Col
 {
@@ -71,23 +75,29 @@ internal static class Im2Col
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int plane = g.H * g.W;
+        if (image.Length < g.Cg * plane || col.Length < g.K * g.L)
+            throw new ArgumentException("im2col: image or column buffer too small for the geometry");
+        Span<(int Lo, int Hi)> cols = stackalloc (int, int)[g.KW];
+        for (int j = 0; j < g.KW; j++) cols[j] = Interval(j * g.DW - g.PW, g.SW, g.W, g.Wo);
+        ref T src0 = ref MemoryMarshal.GetReference(image);
+        ref T dst0 = ref MemoryMarshal.GetReference(col);
+        int row = 0;
         for (int c = 0; c < g.Cg; c++)
         for (int i = 0; i < g.KH; i++)
-        for (int j = 0; j < g.KW; j++)
+        for (int j = 0; j < g.KW; j++, row++)
         {
-            var row = col.Slice(((c * g.KH + i) * g.KW + j) * g.L, g.L);
-            var (owLo, owHi) = Interval(j * g.DW - g.PW, g.SW, g.W, g.Wo);
-            int iwLo = owLo * g.SW + j * g.DW - g.PW;
+            var (lo, hi) = cols[j];
+            int count = hi - lo, iwLo = lo * g.SW + j * g.DW - g.PW;
             for (int oh = 0; oh < g.Ho; oh++)
             {
-                var seg = row.Slice(oh * g.Wo, g.Wo);
+                ref T dst = ref Unsafe.Add(ref dst0, row * g.L + oh * g.Wo);
                 int ih = oh * g.SH - g.PH + i * g.DH;
-                if ((uint)ih >= (uint)g.H) { seg.Clear(); continue; }
-                seg[..owLo].Clear();
-                seg[owHi..].Clear();
-                var src = image.Slice(c * plane + ih * g.W);
-                if (g.SW == 1) src.Slice(iwLo, owHi - owLo).CopyTo(seg[owLo..owHi]);
-                else for (int ow = owLo, iw = iwLo; ow < owHi; ow++, iw += g.SW) seg[ow] = src[iw];
+                if ((uint)ih >= (uint)g.H || count == 0) { MemoryMarshal.CreateSpan(ref dst, g.Wo).Clear(); continue; }
+                for (int k = 0; k < lo; k++) Unsafe.Add(ref dst, k) = T.Zero;
+                for (int k = hi; k < g.Wo; k++) Unsafe.Add(ref dst, k) = T.Zero;
+                ref T src = ref Unsafe.Add(ref src0, c * plane + ih * g.W + iwLo);
+                if (g.SW == 1) MemoryMarshal.CreateReadOnlySpan(ref src, count).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, lo), count));
+                else for (int k = 0; k < count; k++) Unsafe.Add(ref dst, lo + k) = Unsafe.Add(ref src, k * g.SW);
             }
         }
     }
@@ -98,25 +108,31 @@ internal static class Im2Col
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int plane = g.H * g.W;
+        if (image.Length < g.Cg * plane || col.Length < g.K * g.L)
+            throw new ArgumentException("col2im: image or column buffer too small for the geometry");
+        Span<(int Lo, int Hi)> cols = stackalloc (int, int)[g.KW];
+        for (int j = 0; j < g.KW; j++) cols[j] = Interval(j * g.DW - g.PW, g.SW, g.W, g.Wo);
+        ref T src0 = ref MemoryMarshal.GetReference(col);
+        ref T dst0 = ref MemoryMarshal.GetReference(image);
+        int row = 0;
         for (int c = 0; c < g.Cg; c++)
         for (int i = 0; i < g.KH; i++)
-        for (int j = 0; j < g.KW; j++)
+        for (int j = 0; j < g.KW; j++, row++)
         {
-            var row = col.Slice(((c * g.KH + i) * g.KW + j) * g.L, g.L);
-            var (owLo, owHi) = Interval(j * g.DW - g.PW, g.SW, g.W, g.Wo);
-            int iwLo = owLo * g.SW + j * g.DW - g.PW;
+            var (lo, hi) = cols[j];
+            int count = hi - lo, iwLo = lo * g.SW + j * g.DW - g.PW;
+            if (count == 0) continue;
             for (int oh = 0; oh < g.Ho; oh++)
             {
                 int ih = oh * g.SH - g.PH + i * g.DH;
                 if ((uint)ih >= (uint)g.H) continue;
-                var seg = row.Slice(oh * g.Wo + owLo, owHi - owLo);
-                var dst = image.Slice(c * plane + ih * g.W);
-                if (g.SW == 1) AddInto(dst.Slice(iwLo, seg.Length), seg);
-                else for (int k = 0, iw = iwLo; k < seg.Length; k++, iw += g.SW) dst[iw] += seg[k];
+                ref T src = ref Unsafe.Add(ref src0, row * g.L + oh * g.Wo + lo);
+                ref T dst = ref Unsafe.Add(ref dst0, c * plane + ih * g.W + iwLo);
+                if (g.SW == 1) AddInto(MemoryMarshal.CreateSpan(ref dst, count), MemoryMarshal.CreateReadOnlySpan(ref src, count));
+                else for (int k = 0; k < count; k++) Unsafe.Add(ref dst, k * g.SW) += Unsafe.Add(ref src, k);
             }
         }
     }
-
     /// <summary>The output positions [lo, hi) whose input coordinate o * stride + shift lies in [0, size),
     /// clipped to [0, outSize); empty (lo == hi) when none does.</summary>
     private static (int Lo, int Hi) Interval(int shift, int stride, int size, int outSize)
