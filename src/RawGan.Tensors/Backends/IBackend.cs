@@ -12,7 +12,11 @@ public readonly record struct Conv2dArgs(
     int StrideH = 1, int StrideW = 1,
     int PadH = 0, int PadW = 0,
     int DilationH = 1, int DilationW = 1,
-    int Groups = 1);
+    int Groups = 1)
+{
+    /// <summary>Stride 1, no padding, no dilation, one group (new() would otherwise zero every field).</summary>
+    public Conv2dArgs() : this(1, 1) { }
+}
 
 /// <summary>Pooling window; max pooling pads with -inf, average pooling counts the padding.</summary>
 public readonly record struct Pool2dArgs(int KernelH, int KernelW, int StrideH, int StrideW, int PadH = 0, int PadW = 0);
