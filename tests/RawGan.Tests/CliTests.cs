@@ -45,5 +45,7 @@ public class CliTests
         Assert.Equal(0, code);
         Assert.Contains(".net", output);
         Assert.Contains("simd", output);
+        Assert.Contains("device", output);
+        Assert.Contains("cuDNN", output, StringComparison.OrdinalIgnoreCase);
     }
 }

@@ -26,6 +26,11 @@ public static class DoctorCommand
         yield return $".net     {RuntimeInformation.FrameworkDescription}";
         yield return $"cpu      {CpuModel()} ({Environment.ProcessorCount} logical cores)";
         yield return $"simd     {Vector<float>.Count * 32}-bit vectors ({string.Join(", ", SimdFeatures())})";
+        var cuda = Backends.Cuda.CudaProbe.Run();
+        foreach (var line in cuda.Describe().Split(Environment.NewLine)) yield return line;
+        yield return cuda.GpuAvailable
+            ? "device   cuda is available: `--device auto` trains on the GPU"
+            : "device   cpu only (no usable GPU; see above): training runs on the CPU";
     }
 
     private static string CpuModel()
