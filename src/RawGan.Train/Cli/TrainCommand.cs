@@ -28,6 +28,9 @@ public static class TrainCommand
         var train = new Command("train", "Train a GAN recipe; writes samples, checkpoints, metrics and plots to a run folder.");
         // One file per recipe: Train<Recipe>.cs builds its command from the common flags below.
         train.Subcommands.Add(TrainDcgan.Create(output, error));
+        train.Subcommands.Add(TrainTorchFaces.Create(output, error));
+        train.Subcommands.Add(TrainVaeGan.Create(output, error));
+        train.Subcommands.Add(TrainTfDcgan.Create(output, error));
         return train;
     }
 

@@ -6,11 +6,14 @@ namespace RawGan.Recipes;
 /// rebuild the networks a checkpoint was saved from.</summary>
 public static class RecipeCatalog
 {
-    public static IReadOnlyList<string> Names => ["dcgan"];
+    public static IReadOnlyList<string> Names => ["dcgan", "torchfaces", "vaegan", "tfdcgan"];
 
     public static IGanRecipe Create(string name, string optionsJson, Device device, Generator init, Generator noise) => name switch
     {
         "dcgan" => new DcganRecipe(Parse<DcganOptions>(optionsJson), device, init, noise),
+        "torchfaces" => new TorchFacesRecipe(Parse<TorchFacesOptions>(optionsJson), device, init, noise),
+        "vaegan" => new VaeGanRecipe(Parse<VaeGanOptions>(optionsJson), device, init, noise),
+        "tfdcgan" => new TfDcganRecipe(Parse<TfDcganOptions>(optionsJson), device, init, noise),
         _ => throw new ArgumentException($"unknown recipe '{name}': known recipes are {string.Join(", ", Names)}"),
     };
 

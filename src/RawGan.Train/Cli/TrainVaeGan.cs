@@ -1,0 +1,37 @@
+using System.CommandLine;
+using System.Text.Json;
+using RawGan.Recipes;
+
+namespace RawGan.Cli;
+
+/// <summary>`rawgan train vaegan`: the torchfaces flags plus the encoder's width and the loss weights.</summary>
+public static class TrainVaeGan
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var defaults = new VaeGanOptions();
+        var nef = new Option<int>("--nef") { Description = "Encoder width: channels nef, 2nef, 4nef.", DefaultValueFactory = _ => defaults.Nef };
+        var kl = new Option<double>("--kl-weight") { Description = "Weight of the KL divergence to N(0, I).", DefaultValueFactory = _ => defaults.KlWeight };
+        var recon = new Option<double>("--recon-weight") { Description = "Weight of the reconstruction's mean squared error.", DefaultValueFactory = _ => defaults.ReconWeight };
+        var gan = new Option<double>("--gan-weight") { Description = "Weight of the GAN error f on the decoder.", DefaultValueFactory = _ => defaults.GanWeight };
+        var command = new Command("vaegan", "VAE/GAN: an encoder, the torchfaces generator as decoder and its discriminator; writes recon/ grids too.");
+        TrainTorchFaces.AddGanOptions(command);
+        foreach (var o in new Option[] { nef, kl, recon, gan }) command.Options.Add(o);
+        command.SetAction(parsed =>
+        {
+            var common = TrainCommand.ReadCommon(parsed);
+            return TrainCommand.Run(common, "vaegan", output, error, (_, _) =>
+            {
+                var options = TrainTorchFaces.ReadGanOptions<VaeGanOptions>(parsed) with
+                {
+                    Nef = parsed.GetValue(nef),
+                    KlWeight = parsed.GetValue(kl),
+                    ReconWeight = parsed.GetValue(recon),
+                    GanWeight = parsed.GetValue(gan),
+                };
+                return (TrainTorchFaces.WithSeedBatch(common, parsed), options.Size, JsonSerializer.Serialize(options));
+            });
+        });
+        return command;
+    }
+}
