@@ -65,10 +65,17 @@ public sealed partial class CudaBackend : IBackend
         if (!report.GpuAvailable) problems.Add($"no GPU ({report.GpuProblem})");
         foreach (var library in new[] { report.Driver, report.Nvrtc, report.Cublas, report.Cudnn })
             if (!library.Available)
-                problems.Add($"{library.Name}: {library.Problem}{(library.Hint is null ? "" : $"; to fix: {library.Hint}")}");
+                problems.Add($"{library.Name}: {FirstClause(library.Problem!)}{(library.Hint is null ? "" : $" (to fix: {library.Hint})")}");
         if (problems.Count > 0)
-            throw new CudaUnavailableException($"the CUDA backend is unavailable: {string.Join(". ", problems)}");
+            throw new CudaUnavailableException($"the CUDA backend is unavailable: {string.Join("; ", problems)}. `rawgan doctor` shows the details");
         return new CudaBackend(report.Devices[0]);
+    }
+
+    /// <summary>A probe's problem up to its parenthesised list of every path tried (doctor prints that).</summary>
+    private static string FirstClause(string problem)
+    {
+        int open = problem.IndexOf(" (", StringComparison.Ordinal);
+        return open > 0 ? problem[..open] : problem;
     }
 
     /// <summary>Makes the backend's context current on the calling thread (once per thread).</summary>
