@@ -6,10 +6,9 @@ extern "C" __global__ void avg_pool2d_forward_f32(float* y, const float* x, Pool
     long long total = (long long)g.planes * g.oh * g.ow;
     float divisor = (float)(g.kh * g.kw);
     for (long long i = global_thread(); i < total; i += grid_threads()) {
-        int ow = (int)(i % g.ow);
-        long long rest = i / g.ow;
-        int oh = (int)(rest % g.oh);
-        const float* plane = x + (rest / g.oh) * g.h * g.w;
+        int p, oh, ow;
+        split_plane_index(i, g.oh, g.ow, p, oh, ow);
+        const float* plane = x + (long long)p * g.h * g.w;
         int h0 = oh * g.sh - g.ph, w0 = ow * g.sw - g.pw;
         float acc = 0.0f;
         for (int a = 0; a < g.kh; ++a) {
@@ -28,10 +27,9 @@ extern "C" __global__ void avg_pool2d_backward_f32(float* dx, const float* dy, P
     long long total = (long long)g.planes * g.h * g.w;
     float divisor = (float)(g.kh * g.kw);
     for (long long i = global_thread(); i < total; i += grid_threads()) {
-        int iw = (int)(i % g.w);
-        long long rest = i / g.w;
-        int ih = (int)(rest % g.h);
-        const float* dyp = dy + (rest / g.h) * g.oh * g.ow;
+        int p, ih, iw;
+        split_plane_index(i, g.h, g.w, p, ih, iw);
+        const float* dyp = dy + (long long)p * g.oh * g.ow;
         int oh0 = ih + g.ph - g.kh < 0 ? 0 : (ih + g.ph - g.kh) / g.sh + 1;
         int oh1 = (ih + g.ph) / g.sh;
         int ow0 = iw + g.pw - g.kw < 0 ? 0 : (iw + g.pw - g.kw) / g.sw + 1;

@@ -58,38 +58,62 @@ __device__ __forceinline__ void strided_offsets(const StridedIndex3& s, unsigned
 }
 
 // out[i] = op(x[i]) over n elements; float4 loads and stores when every pointer is 16-byte
-// aligned, then a scalar tail. out may alias x (each element is read before it is written by
-// the same thread), so no pointer is __restrict__.
+// aligned, two float4 per thread per step (both loads issued before either store, so more bytes
+// are in flight: H100 needs about 2 MB outstanding to reach its bandwidth), then a scalar tail.
+// out may alias x (each element is read before it is written by the same thread), so no pointer
+// is __restrict__.
 template <typename Op>
 __device__ __forceinline__ void pointwise1(float* out, const float* x, int n, Op op) {
     long long start = global_thread(), step = grid_threads();
     long long head = 0;
     if (aligned16(out) && aligned16(x)) {
         long long n4 = n >> 2;
-        for (long long i = start; i < n4; i += step) {
-            float4 v = reinterpret_cast<const float4*>(x)[i];
+        const float4* x4 = reinterpret_cast<const float4*>(x);
+        float4* out4 = reinterpret_cast<float4*>(out);
+        long long i = start;
+        for (; i + step < n4; i += 2 * step) {
+            float4 v0 = x4[i], v1 = x4[i + step];
+            float4 r0, r1;
+            r0.x = op(v0.x); r0.y = op(v0.y); r0.z = op(v0.z); r0.w = op(v0.w);
+            r1.x = op(v1.x); r1.y = op(v1.y); r1.z = op(v1.z); r1.w = op(v1.w);
+            out4[i] = r0;
+            out4[i + step] = r1;
+        }
+        for (; i < n4; i += step) {
+            float4 v = x4[i];
             float4 r;
             r.x = op(v.x); r.y = op(v.y); r.z = op(v.z); r.w = op(v.w);
-            reinterpret_cast<float4*>(out)[i] = r;
+            out4[i] = r;
         }
         head = n4 << 2;
     }
     for (long long i = head + start; i < n; i += step) out[i] = op(x[i]);
 }
 
-// out[i] = op(a[i], b[i]) over n elements, vectorised as pointwise1.
+// out[i] = op(a[i], b[i]) over n elements, vectorised and unrolled as pointwise1.
 template <typename Op>
 __device__ __forceinline__ void pointwise2(float* out, const float* a, const float* b, int n, Op op) {
     long long start = global_thread(), step = grid_threads();
     long long head = 0;
     if (aligned16(out) && aligned16(a) && aligned16(b)) {
         long long n4 = n >> 2;
-        for (long long i = start; i < n4; i += step) {
-            float4 va = reinterpret_cast<const float4*>(a)[i];
-            float4 vb = reinterpret_cast<const float4*>(b)[i];
+        const float4* a4 = reinterpret_cast<const float4*>(a);
+        const float4* b4 = reinterpret_cast<const float4*>(b);
+        float4* out4 = reinterpret_cast<float4*>(out);
+        long long i = start;
+        for (; i + step < n4; i += 2 * step) {
+            float4 va0 = a4[i], vb0 = b4[i], va1 = a4[i + step], vb1 = b4[i + step];
+            float4 r0, r1;
+            r0.x = op(va0.x, vb0.x); r0.y = op(va0.y, vb0.y); r0.z = op(va0.z, vb0.z); r0.w = op(va0.w, vb0.w);
+            r1.x = op(va1.x, vb1.x); r1.y = op(va1.y, vb1.y); r1.z = op(va1.z, vb1.z); r1.w = op(va1.w, vb1.w);
+            out4[i] = r0;
+            out4[i + step] = r1;
+        }
+        for (; i < n4; i += step) {
+            float4 va = a4[i], vb = b4[i];
             float4 r;
             r.x = op(va.x, vb.x); r.y = op(va.y, vb.y); r.z = op(va.z, vb.z); r.w = op(va.w, vb.w);
-            reinterpret_cast<float4*>(out)[i] = r;
+            out4[i] = r;
         }
         head = n4 << 2;
     }
@@ -129,4 +153,15 @@ __device__ __forceinline__ float stable_sigmoid(float x) {
 // read from device memory so the backward needs no host sync (and can be graph-captured).
 __device__ __forceinline__ float loss_upstream(const float* dLoss, double scale) {
     return (float)((double)dLoss[0] * scale);
+}
+
+// Splits a flat index over [planes, h, w] (below 2^31, as every tensor's element count) into
+// plane, row and column with 32-bit divisions: 64-bit ones are emulated and dominate the index
+// math of the pooling and upsampling gathers.
+__device__ __forceinline__ void split_plane_index(long long i, int h, int w, int& plane, int& row, int& col) {
+    unsigned int flat = (unsigned int)i;
+    unsigned int rest = flat / (unsigned int)w;
+    col = (int)(flat - rest * (unsigned int)w);
+    plane = (int)(rest / (unsigned int)h);
+    row = (int)(rest - (unsigned int)plane * (unsigned int)h);
 }

@@ -27,12 +27,10 @@ __device__ __forceinline__ int window_argmax(const float* plane, const Pool2d& g
 extern "C" __global__ void max_pool2d_forward_f32(float* y, const float* x, Pool2d g) {
     long long total = (long long)g.planes * g.oh * g.ow;
     for (long long i = global_thread(); i < total; i += grid_threads()) {
-        int ow = (int)(i % g.ow);
-        long long rest = i / g.ow;
-        int oh = (int)(rest % g.oh);
-        long long plane = rest / g.oh;
+        int plane, oh, ow;
+        split_plane_index(i, g.oh, g.ow, plane, oh, ow);
         float best;
-        window_argmax(x + plane * g.h * g.w, g, oh, ow, best);
+        window_argmax(x + (long long)plane * g.h * g.w, g, oh, ow, best);
         y[i] = best;
     }
 }
@@ -40,12 +38,10 @@ extern "C" __global__ void max_pool2d_forward_f32(float* y, const float* x, Pool
 extern "C" __global__ void max_pool2d_backward_f32(float* dx, const float* dy, const float* x, Pool2d g) {
     long long total = (long long)g.planes * g.h * g.w;
     for (long long i = global_thread(); i < total; i += grid_threads()) {
-        int iw = (int)(i % g.w);
-        long long rest = i / g.w;
-        int ih = (int)(rest % g.h);
-        long long plane = rest / g.h;
-        const float* xp = x + plane * g.h * g.w;
-        const float* dyp = dy + plane * g.oh * g.ow;
+        int plane, ih, iw;
+        split_plane_index(i, g.h, g.w, plane, ih, iw);
+        const float* xp = x + (long long)plane * g.h * g.w;
+        const float* dyp = dy + (long long)plane * g.oh * g.ow;
         // Windows containing row ih: oh * sh - ph <= ih < oh * sh - ph + kh.
         int oh0 = ih + g.ph - g.kh < 0 ? 0 : (ih + g.ph - g.kh) / g.sh + 1;
         int oh1 = (ih + g.ph) / g.sh;

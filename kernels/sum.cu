@@ -27,6 +27,7 @@ extern "C" __global__ void sum_rows_f32(float* y, const float* x, int rows, int 
         int head = 0;
         if (aligned16(p)) {
             int len4 = len >> 2;
+#pragma unroll 4
             for (int i = threadIdx.x; i < len4; i += blockDim.x) {
                 float4 v = reinterpret_cast<const float4*>(p)[i];
                 acc += (v.x + v.y) + (v.z + v.w);
@@ -54,11 +55,20 @@ extern "C" __global__ void sum_cols_f32(float* y, const float* x, int outer, int
         int i = (tile << 5) + threadIdx.x;
         long long begin = (long long)s * chunk;
         long long end = begin + chunk < n ? begin + chunk : (long long)n;
-        float acc = 0.0f;
-        if (i < inner)
-            for (long long k = begin + threadIdx.y; k < end; k += blockDim.y)
-                acc += x[((long long)o * n + k) * inner + i];
-        partial[threadIdx.y][threadIdx.x] = acc;
+        // Four rows per step into four accumulators: four independent loads in flight per thread.
+        float acc0 = 0.0f, acc1 = 0.0f, acc2 = 0.0f, acc3 = 0.0f;
+        if (i < inner) {
+            const float* column = x + (long long)o * n * inner + i;
+            long long k = begin + threadIdx.y, stride = blockDim.y;
+            for (; k + 3 * stride < end; k += 4 * stride) {
+                acc0 += column[k * inner];
+                acc1 += column[(k + stride) * inner];
+                acc2 += column[(k + 2 * stride) * inner];
+                acc3 += column[(k + 3 * stride) * inner];
+            }
+            for (; k < end; k += stride) acc0 += column[k * inner];
+        }
+        partial[threadIdx.y][threadIdx.x] = (acc0 + acc1) + (acc2 + acc3);
         __syncthreads();
         if (threadIdx.y == 0) {
             float sum = 0.0f;

@@ -7,11 +7,9 @@ extern "C" __global__ void upsample_nearest_forward_f32(float* y, const float* x
     int oh = h * s, ow = w * s;
     long long total = (long long)planes * oh * ow;
     for (long long i = global_thread(); i < total; i += grid_threads()) {
-        int c = (int)(i % ow);
-        long long rest = i / ow;
-        int r = (int)(rest % oh);
-        long long plane = rest / oh;
-        y[i] = x[(plane * h + r / s) * w + c / s];
+        int plane, r, c;
+        split_plane_index(i, oh, ow, plane, r, c);
+        y[i] = x[((long long)plane * h + r / s) * w + c / s];
     }
 }
 
@@ -19,10 +17,9 @@ extern "C" __global__ void upsample_nearest_backward_f32(float* dx, const float*
     int ow = w * s;
     long long total = (long long)planes * h * w;
     for (long long i = global_thread(); i < total; i += grid_threads()) {
-        int c = (int)(i % w);
-        long long rest = i / w;
-        int r = (int)(rest % h);
-        const float* dyp = dy + (rest / h) * (long long)h * s * ow;
+        int plane, r, c;
+        split_plane_index(i, h, w, plane, r, c);
+        const float* dyp = dy + (long long)plane * h * s * ow;
         float acc = 0.0f;
         for (int a = 0; a < s; ++a)
             for (int b = 0; b < s; ++b) acc += dyp[(long long)(r * s + a) * ow + c * s + b];

@@ -57,6 +57,17 @@ public class CudaVsCpuTests
         Assert.True(e.Message.Length > 40, e.Message);
     }
 
+    [Fact]
+    public void NvrtcCache_KeepsCompiledKernelsOnDisk_ForTheNextStart()
+    {
+        var cuda = Cuda();
+        Tensor.Zeros([5], DType.Float32, Device.Cuda).Dispose(); // fill.cu is compiled (or read) by now
+        var dir = cuda.Kernels.CacheDirectory;
+        Assert.NotNull(dir);
+        var arch = $"sm_{cuda.Info.ComputeMajor}{cuda.Info.ComputeMinor}";
+        Assert.True(Directory.GetFiles(dir, "fill-*").Length > 0, $"no cached image of fill.cu in {dir} ({cuda.Kernels.Target}, device {arch})");
+    }
+
     // ---- memory ----
 
     [Fact]

@@ -15,6 +15,9 @@ public partial class KernelPtxTests
 {
     private const string Clang = "/usr/bin/clang-14";
 
+    // Each file is compiled once per test run, whichever test asks first.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<string>> Ptx = new();
+
     public static TheoryData<string> KernelFiles() => [.. KernelCompiler.KernelFiles()];
 
     [Theory]
@@ -72,7 +75,10 @@ public partial class KernelPtxTests
         return "";
     }
 
-    private static string CompileToPtx(string kernels, string file)
+    private static string CompileToPtx(string kernels, string file) =>
+        Ptx.GetOrAdd(file, f => new Lazy<string>(() => Compile(kernels, f))).Value;
+
+    private static string Compile(string kernels, string file)
     {
         var start = new ProcessStartInfo(Clang)
         {

@@ -89,7 +89,16 @@ internal sealed class Bench(CudaBackend cuda, bool quick)
         var gpuIn = inputs.Select(t => t.Clone()).ToArray();
         if (c.RunRaw is not null) c.RunRaw(gpuIn, outputs);
         else c.Run(cuda, gpuIn, outputs);
-        c.Run(Backends.Cpu.CpuBackend.Instance, cpuIn, cpuOut);
+        try
+        {
+            c.Run(Backends.Cpu.CpuBackend.Instance, cpuIn, cpuOut);
+        }
+        catch (NotImplementedException)
+        {
+            // Pooling and upsampling have no CPU version on main yet; CudaVsCpuTests checks them
+            // against float64 loops.
+            return (true, "no CPU version (see CudaVsCpuTests)");
+        }
         var expected = cpuOut.SelectMany(t => t.ToFloatArray()).Concat(cpuIn.SelectMany(t => t.ToFloatArray())).ToArray();
         var actual = outputs.SelectMany(t => t.ToFloatArray()).Concat(gpuIn.SelectMany(t => t.ToFloatArray())).ToArray();
         int worst = -1;

@@ -60,7 +60,7 @@ public sealed partial class CudaBackend
         if (x.Rank != 4) throw new ArgumentException($"{op}: {x} must be NCHW ([N, C, L, 1] for 1-d inputs)");
         foreach (var t in sameShape.Prepend(x))
         {
-            if (!t.IsContiguous) throw new ArgumentException($"{op}: {t} must be contiguous");
+            if (!Dense(t)) throw new ArgumentException($"{op}: {t} must be contiguous");
             if (!t.Shape.AsSpan().SequenceEqual(x.Shape)) throw new ArgumentException($"{op}: {t} must have the input's shape {RawGan.Shape.Format(x.Shape)}");
         }
         var key = (x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]);
@@ -80,7 +80,7 @@ public sealed partial class CudaBackend
     private static void CheckChannels(string op, Tensor x, params Tensor?[] perChannel)
     {
         foreach (var t in perChannel)
-            if (t is not null && (t.NumEl != x.Shape[1] || !t.IsContiguous))
+            if (t is not null && (t.NumEl != x.Shape[1] || !Dense(t)))
                 throw new ArgumentException($"{op}: {t} must hold one value per channel ({x.Shape[1]}), contiguous");
     }
 }

@@ -105,7 +105,7 @@ public sealed partial class CudaBackend
         foreach (var t in new[] { x, w, y })
         {
             if (t.Rank != 4) throw new ArgumentException($"{op}: {t} must have 4 dimensions (NCHW, weights OIHW)");
-            if (!t.IsContiguous) throw new ArgumentException($"{op}: {t} must be contiguous");
+            if (!Dense(t)) throw new ArgumentException($"{op}: {t} must be contiguous");
         }
         int groups = Math.Max(args.Groups, 1);
         if (x.Shape[1] != w.Shape[1] * groups || y.Shape[1] != w.Shape[0] || x.Shape[0] != y.Shape[0])

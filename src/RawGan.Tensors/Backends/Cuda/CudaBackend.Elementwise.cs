@@ -81,7 +81,7 @@ public sealed partial class CudaBackend
     /// <summary>The contiguous kernels read flat arrays: a strided view here would be read wrong.</summary>
     private static void CheckPointwise(KernelRef k, Tensor output, Tensor a, Tensor b)
     {
-        if (!output.IsContiguous || !a.IsContiguous || !b.IsContiguous)
+        if (!Dense(output) || !Dense(a) || !Dense(b))
             throw new ArgumentException($"{k.Name}: tensors must be contiguous ({output}, {a}, {b})");
         if (a.NumEl != output.NumEl || b.NumEl != output.NumEl)
             throw new ArgumentException($"{k.Name}: element counts differ ({output}, {a}, {b})");

@@ -41,7 +41,7 @@ public sealed partial class CudaBackend
         foreach (var t in new[] { c, a, b })
         {
             if (t.Rank != 3) throw new ArgumentException($"Matmul: {t} must be [batch, rows, cols]");
-            if (!t.IsContiguous) throw new ArgumentException($"Matmul: {t} must be contiguous");
+            if (!Dense(t)) throw new ArgumentException($"Matmul: {t} must be contiguous");
         }
         int batch = c.Shape[0], m = c.Shape[1], n = c.Shape[2];
         int k = transA ? a.Shape[1] : a.Shape[2];

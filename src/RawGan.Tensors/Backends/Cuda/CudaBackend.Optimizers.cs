@@ -36,7 +36,7 @@ public sealed partial class CudaBackend
     {
         foreach (var t in others.Prepend(param))
         {
-            if (!t.IsContiguous) throw new ArgumentException($"{op}: {t} must be contiguous");
+            if (!Dense(t)) throw new ArgumentException($"{op}: {t} must be contiguous");
             if (t.NumEl != param.NumEl) throw new ArgumentException($"{op}: {t} does not match the parameter {param}");
         }
     }

@@ -52,7 +52,7 @@ public sealed partial class CudaBackend
         foreach (var t in tensors)
         {
             if (t.Rank != 4) throw new ArgumentException($"{op}: {t} must be NCHW");
-            if (!t.IsContiguous) throw new ArgumentException($"{op}: {t} must be contiguous");
+            if (!Dense(t)) throw new ArgumentException($"{op}: {t} must be contiguous");
         }
     }
 }

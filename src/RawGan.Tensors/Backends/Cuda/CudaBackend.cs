@@ -166,9 +166,13 @@ public sealed partial class CudaBackend : IBackend
         Cuda.Check(Cuda.cuStreamSynchronize(Stream));
     }
 
+    /// <summary>Laid out as a flat array. An empty tensor counts as dense, whatever its strides
+    /// (Tensor.IsContiguous says no for some shapes with a 0).</summary>
+    private static bool Dense(Tensor t) => t.NumEl == 0 || t.IsContiguous;
+
     private static void RequireContiguous(string op, Tensor t)
     {
-        if (!t.IsContiguous) throw new ArgumentException($"{op}: {t} must be contiguous");
+        if (!Dense(t)) throw new ArgumentException($"{op}: {t} must be contiguous");
     }
 
     private static void CheckBytes(string op, Tensor t, int bytes)

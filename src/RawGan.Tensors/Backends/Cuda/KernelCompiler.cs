@@ -48,8 +48,11 @@ internal sealed class KernelCompiler
             _target = $"compute_{older.Max()}";
             _cubin = false;
         }
-        _cacheDirectory = CacheDirectory();
+        _cacheDirectory = DefaultCacheDirectory();
     }
+
+    /// <summary>Where compiled images are kept; null when there is no home folder to put them in.</summary>
+    public string? CacheDirectory => _cacheDirectory;
 
     /// <summary>"sm_90 CUBIN" or "compute_90 PTX", and the NVRTC version: for reports.</summary>
     public string Describe() => $"{_target} {(_cubin ? "CUBIN" : "PTX")} via NVRTC {_nvrtcVersion}";
@@ -154,7 +157,7 @@ internal sealed class KernelCompiler
         return image;
     }
 
-    private static string? CacheDirectory()
+    private static string? DefaultCacheDirectory()
     {
         var root = Environment.GetEnvironmentVariable("RAWGAN_CACHE");
         if (string.IsNullOrWhiteSpace(root))

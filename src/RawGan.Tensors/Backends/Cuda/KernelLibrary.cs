@@ -39,6 +39,7 @@ public sealed unsafe class KernelLibrary
     public CUstream Stream { get; }
     public int Multiprocessors { get; }
     public string Target => _compiler.Describe();
+    public string? CacheDirectory => _compiler.CacheDirectory;
 
     /// <summary>A grid-stride grid for <paramref name="work"/> items of one thread each: enough
     /// blocks to fill every SM (8 resident blocks of 256 threads each), no more.</summary>

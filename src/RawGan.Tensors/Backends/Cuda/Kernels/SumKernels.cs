@@ -13,17 +13,19 @@ public static class SumKernels
     public static readonly KernelRef Rows = new("sum.cu", "sum_rows_f32");
     public static readonly KernelRef Cols = new("sum.cu", "sum_cols_f32");
 
-    /// <summary>Below this many elements per chunk a split costs more than it saves.</summary>
-    private const int MinChunk = 4096;
+    /// <summary>Below this many elements per chunk (rows) or rows per chunk (columns, 32 wide
+    /// per block) a split costs more than it saves.</summary>
+    private const int MinRowChunk = 4096, MinColumnChunk = 64;
 
     /// <summary>Sums x into y; allocates and frees the partial-sum buffer when it splits.</summary>
     internal static void Launch(KernelLibrary lib, CudaAllocator allocator, CUdeviceptr y, CUdeviceptr x, int outer, int n, int inner)
     {
         long tasks = inner == 1 ? outer : (long)outer * ((inner + 31) / 32);
         long wanted = lib.Multiprocessors * 4L;
-        int splits = tasks >= wanted || n <= 2 * MinChunk
+        int minChunk = inner == 1 ? MinRowChunk : MinColumnChunk;
+        int splits = tasks >= wanted || n < 2 * minChunk
             ? 1
-            : (int)Math.Min((wanted + tasks - 1) / tasks, n / MinChunk);
+            : (int)Math.Min((wanted + tasks - 1) / tasks, n / minChunk);
         int chunk = splits == 1 ? n : (n + splits - 1) / splits;
         if (splits > 1) chunk = (chunk + 3) / 4 * 4; // keeps every chunk of an aligned row aligned for float4
         splits = (n + chunk - 1) / chunk;
