@@ -63,7 +63,9 @@ public sealed partial class CudaBackend : IBackend
         var report = CudaProbe.Run();
         var problems = new List<string>();
         if (!report.GpuAvailable) problems.Add($"no GPU ({report.GpuProblem})");
-        foreach (var library in new[] { report.Driver, report.Nvrtc, report.Cublas, report.Cudnn })
+        // Without a GPU the libraries do not matter; `rawgan doctor` lists them all.
+        var libraries = report.GpuAvailable ? new[] { report.Driver, report.Nvrtc, report.Cublas, report.Cudnn } : [report.Driver];
+        foreach (var library in libraries)
             if (!library.Available)
                 problems.Add($"{library.Name}: {FirstClause(library.Problem!)}{(library.Hint is null ? "" : $" (to fix: {library.Hint})")}");
         if (problems.Count > 0)
