@@ -21,7 +21,8 @@ public sealed class CudaAllocator
     public const long SmallGranule = 512;
 
     /// <summary>Bytes in use (handed to tensors, rounded to size classes) and reserved (obtained
-    /// from cuMemAlloc, in use or cached); peaks since creation or the last <see cref="ResetPeaks"/>.</summary>
+    /// from cuMemAlloc, in use or cached), their peaks since the backend started, the number of
+    /// cuMemAlloc calls, of allocations served from the cache, and of cached blocks.</summary>
     public readonly record struct Statistics(long InUse, long PeakInUse, long Reserved, long PeakReserved,
         long DriverAllocations, long CacheHits, long CachedBlocks);
 
@@ -107,15 +108,6 @@ public sealed class CudaAllocator
         get
         {
             lock (_gate) return new(_inUse, _peakInUse, _reserved, _peakReserved, _driverAllocations, _cacheHits, _cachedBlocks);
-        }
-    }
-
-    public void ResetPeaks()
-    {
-        lock (_gate)
-        {
-            _peakInUse = _inUse;
-            _peakReserved = _reserved;
         }
     }
 

@@ -66,12 +66,6 @@ public sealed unsafe class KernelLibrary
         }
     }
 
-    /// <summary>Loads every kernel file now (tools call this to keep compilation out of timings).</summary>
-    public void Preload(IEnumerable<KernelRef> kernels)
-    {
-        foreach (var k in kernels) Function(k);
-    }
-
     private void Launch(KernelRef kernel, Dim3 grid, Dim3 block, void** args, uint sharedBytes = 0)
     {
         var function = Function(kernel);
