@@ -1,0 +1,8 @@
+namespace RawGan.Backends.Cuda;
+
+/// <summary>
+/// The CUDA backend cannot start on this machine: no GPU, no driver, or a CUDA library missing.
+/// The message says what is missing and what to install; a machine without a GPU is a normal
+/// case, so callers (tests, `rawgan doctor`) report it rather than crash.
+/// </summary>
+public sealed class CudaUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,120 @@
+using RawGan.Backends;
+using RawGan.Backends.Cuda;
+using RawGan.Backends.Cuda.Kernels;
+
+namespace RawGan.KernelBench;
+
+/// <summary>What is benchmarked. Each elementwise case runs through the IBackend method the
+/// training code calls (so the CPU backend validates it), except the superseded _v1 kernels,
+/// launched raw beside the version that replaced them.</summary>
+internal static class Cases
+{
+    private const long F = sizeof(float);
+
+    public static IEnumerable<ElementwiseCase> Elementwise(int n)
+    {
+        int[] v = [n];
+        int[][] one = [v], two = [v, v], three = [v, v, v];
+        Func<float, float, float> probability = (u, _) => 0.001f + 0.998f * u;
+
+        yield return new("fill", n, [], one, n * F, (b, i, o) => b.Fill(o[0], 0.5));
+        yield return new("add", n, two, one, 3 * n * F, (b, i, o) => b.Binary(BinaryOp.Add, o[0], i[0], i[1]));
+        yield return new("mul (row broadcast, strided)", n, [v, [512]], one, 2 * n * F,
+            (b, i, o) => b.Binary(BinaryOp.Mul, o[0].Reshape(-1, 512), i[0].Reshape(-1, 512), i[1].Expand(n / 512, 512)));
+        yield return new("copy (transpose, strided)", n, one, one, 2 * n * F,
+            (b, i, o) => b.Copy(o[0].Reshape(512, -1), i[0].Reshape(-1, 512).Transpose(0, 1)));
+        yield return new("exp", n, one, one, 2 * n * F, (b, i, o) => b.Unary(UnaryOp.Exp, o[0], i[0]));
+        yield return new("mul_scalar", n, one, one, 2 * n * F, (b, i, o) => b.Scalar(ScalarOp.Mul, o[0], i[0], 0.5));
+        yield return new("relu_forward", n, one, one, 2 * n * F, (b, i, o) => b.ReluForward(o[0], i[0]));
+        yield return new("leaky_relu_forward_v1 (scalar)", n, one, one, 2 * n * F, (b, i, o) => b.LeakyReluForward(o[0], i[0], 0.2),
+            RunRaw: (i, o) => Raw(ActivationKernels.LeakyReluForwardV1, o[0], i[0], 0.2f, n));
+        yield return new("leaky_relu_forward (float4)", n, one, one, 2 * n * F, (b, i, o) => b.LeakyReluForward(o[0], i[0], 0.2));
+        yield return new("leaky_relu_backward", n, two, one, 3 * n * F, (b, i, o) => b.LeakyReluBackward(o[0], i[0], i[1], 0.2));
+        yield return new("elu_forward", n, one, one, 2 * n * F, (b, i, o) => b.EluForward(o[0], i[0], 1.0));
+        yield return new("tanh_forward", n, one, one, 2 * n * F, (b, i, o) => b.TanhForward(o[0], i[0]));
+        yield return new("sigmoid_forward", n, one, one, 2 * n * F, (b, i, o) => b.SigmoidForward(o[0], i[0]));
+        yield return new("softplus_forward", n, one, one, 2 * n * F, (b, i, o) => b.SoftplusForward(o[0], i[0]));
+        yield return new("bce_forward", n, [v, v], one, 3 * n * F, (b, i, o) => b.BceForward(o[0], i[0], i[1]), InputRange: probability);
+        yield return new("bce_with_logits_forward", n, two, one, 3 * n * F, (b, i, o) => b.BceWithLogitsForward(o[0], i[0], i[1]));
+        yield return new("bce_with_logits_backward", n, [[1], v, v], one, 3 * n * F, (b, i, o) => b.BceWithLogitsBackward(o[0], i[0], i[1], i[2], 1.0 / n));
+        yield return new("mse_backward", n, [[1], v, v], one, 3 * n * F, (b, i, o) => b.MseBackward(o[0], i[0], i[1], i[2], 1.0 / n));
+        yield return new("sum_rows_v1 (thread per row)", n, one, [[n / 4096]], n * F, (b, i, o) => b.Sum(o[0], i[0], n / 4096, 4096, 1),
+            Rtol: 1e-4, Atol: 1e-3, RunRaw: (i, o) => SumRowsV1(o[0], i[0], n / 4096, 4096));
+        yield return new("sum rows [n/4096, 4096, 1]", n, one, [[n / 4096]], n * F, (b, i, o) => b.Sum(o[0], i[0], n / 4096, 4096, 1), Rtol: 1e-4, Atol: 1e-3);
+        yield return new("sum all [1, n, 1]", n, one, [[1]], n * F, (b, i, o) => b.Sum(o[0], i[0], 1, n, 1), Rtol: 1e-4, Atol: 1e-2);
+        yield return new("sum cols [1, n/512, 512]", n, one, [[512]], n * F, (b, i, o) => b.Sum(o[0], i[0], 1, n / 512, 512), Rtol: 1e-4, Atol: 1e-2);
+        yield return new("random_uniform", n, [], one, n * F, (b, i, o) => b.RandomUniform(o[0], 7, 0, -1, 1), Rtol: 0, Atol: 0);
+        yield return new("random_normal", n, [], one, n * F, (b, i, o) => b.RandomNormal(o[0], 7, 0, 0, 1), Rtol: 4e-6, Atol: 1e-6);
+        yield return new("dropout_mask", n, [], one, n * F, (b, i, o) => b.DropoutMask(o[0], 7, 0, 0.5), Rtol: 0, Atol: 0);
+        yield return new("adam_step", n, [v, v, v, [n]], [], 7 * n * F, (b, i, o) => b.AdamStep(i[0], i[1], i[2], i[3], 2e-4, 0.5, 0.999, 1e-8, 0, 3),
+            Rtol: 1e-6, Atol: 1e-7, InputRange: (u, w) => u);
+        yield return new("sgd_step (momentum)", n, three, [], 5 * n * F, (b, i, o) => b.SgdStep(i[0], i[1], i[2], 0.01, 0.9, 0, false), Rtol: 1e-6, Atol: 1e-7);
+        yield return new("rmsprop_step", n, three, [], 5 * n * F, (b, i, o) => b.RmsPropStep(i[0], i[1], i[2], 5e-5, 0.99, 1e-8, 0),
+            Rtol: 1e-6, Atol: 1e-7, InputRange: (u, w) => u);
+        int planes = n / (64 * 64);
+        yield return new("max_pool2d_forward 2x2", n, [[planes, 1, 64, 64]], [[planes, 1, 32, 32]], n * F * 5 / 4,
+            (b, i, o) => b.MaxPool2dForward(o[0], i[0], new Pool2dArgs(2, 2, 2, 2)));
+        yield return new("max_pool2d_backward 2x2", n, [[planes, 1, 32, 32], [planes, 1, 64, 64]], [[planes, 1, 64, 64]], n * F * 9 / 4,
+            (b, i, o) => b.MaxPool2dBackward(o[0], i[0], i[1], new Pool2dArgs(2, 2, 2, 2)));
+        yield return new("avg_pool2d_forward 3x3 s1 p1", n, [[planes, 1, 64, 64]], [[planes, 1, 64, 64]], 2 * n * F,
+            (b, i, o) => b.AvgPool2dForward(o[0], i[0], new Pool2dArgs(3, 3, 1, 1, 1, 1)));
+        yield return new("upsample_nearest_forward x2", n, [[planes, 1, 32, 32]], [[planes, 1, 64, 64]], n * F * 5 / 4,
+            (b, i, o) => b.UpsampleNearestForward(o[0], i[0], 2));
+        yield return new("upsample_nearest_backward x2", n, [[planes, 1, 64, 64]], [[planes, 1, 32, 32]], n * F * 5 / 4,
+            (b, i, o) => b.UpsampleNearestBackward(o[0], i[0], 2));
+    }
+
+    /// <summary>The discriminator of DCGAN at 64x64, batch 128: each conv layer's three calls,
+    /// and batch norm at the activations it normalises.</summary>
+    public static IEnumerable<CudnnCase> Dcgan()
+    {
+        const int batch = 128;
+        (int C, int H, int K)[] layers = [(3, 64, 64), (64, 32, 128), (128, 16, 256), (256, 8, 512)];
+        var args = new Conv2dArgs(2, 2, 1, 1);
+        foreach (var (c, h, k) in layers)
+        {
+            int oh = h / 2;
+            int[] x = [batch, c, h, h], w = [k, c, 4, 4], y = [batch, k, oh, oh];
+            double flops = 2.0 * batch * k * oh * oh * c * 16;
+            long bytes = (Shape.NumEl(x) + Shape.NumEl(w) + Shape.NumEl(y)) * F;
+            string shape = $"{c}->{k} {h}x{h}";
+            yield return new($"conv forward {shape}", flops, bytes, () => [Zeros(y), Randn(x), Randn(w)], (b, t) => b.Conv2dForward(t[0], t[1], t[2], args));
+            yield return new($"conv backward data {shape}", flops, bytes, () => [Zeros(x), Randn(y), Randn(w)], (b, t) => b.Conv2dBackwardData(t[0], t[1], t[2], args));
+            yield return new($"conv backward filter {shape}", flops, bytes, () => [Zeros(w), Randn(y), Randn(x)], (b, t) => b.Conv2dBackwardFilter(t[0], t[1], t[2], args));
+            if (c == 3) continue;
+            int[] a = [batch, c, h, h];
+            yield return new($"batch norm forward {c}x{h}x{h}", 0, 2 * Shape.NumEl(a) * F,
+                () => [Zeros(a), Zeros([c]), Zeros([c]), Randn(a), Ones([c]), Zeros([c]), Zeros([c]), Ones([c])],
+                (b, t) => b.BatchNormForwardTraining(t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], 0.1, 1e-5));
+            yield return new($"batch norm backward {c}x{h}x{h}", 0, 3 * Shape.NumEl(a) * F,
+                () => Backward(a, c),
+                (b, t) => b.BatchNormBackward(t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]));
+        }
+    }
+
+    private static Tensor[] Backward(int[] a, int c)
+    {
+        var x = Randn(a);
+        var mean = Zeros([c]);
+        var invStd = Zeros([c]);
+        CudaBackend.Instance.BatchNormForwardTraining(Zeros(a), mean, invStd, x, Ones([c]), Zeros([c]), null, null, 0.1, 1e-5);
+        return [Zeros(a), Zeros([c]), Zeros([c]), Randn(a), x, Ones([c]), mean, invStd];
+    }
+
+    private static readonly Generator Noise = new(99);
+    private static Tensor Zeros(int[] s) => Tensor.Zeros(s, DType.Float32, Device.Cuda);
+    private static Tensor Ones(int[] s) => Tensor.Ones(s, DType.Float32, Device.Cuda);
+    private static Tensor Randn(int[] s) => Tensor.Randn(s, Noise, device: Device.Cuda);
+
+    private static void Raw(KernelRef k, Tensor y, Tensor x, float p, int n)
+    {
+        var lib = CudaBackend.Instance.Kernels;
+        lib.Launch(k, lib.GridFor(n), new Dim3(KernelLibrary.BlockSize), Bench.Pointer(y), Bench.Pointer(x), p, n);
+    }
+
+    private static void SumRowsV1(Tensor y, Tensor x, int rows, int n)
+    {
+        var lib = CudaBackend.Instance.Kernels;
+        lib.Launch(SumKernels.RowsV1, lib.GridFor(rows), new Dim3(KernelLibrary.BlockSize), Bench.Pointer(y), Bench.Pointer(x), rows, n);
+    }
+}

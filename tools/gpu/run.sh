@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs ON the GPU machine (no .NET needed): unpacks the archive made by tools/gpu/publish.sh,
+# then `rawgan doctor`, the CUDA tests and KernelBench, writing every log to $OUT (or ./gpu-logs).
+# Usage: bash run.sh path/to/rawgan-gpu.tar.xz [extra xunit arguments, e.g. -method '*Conv*']
+set -uo pipefail
+archive=${1:?usage: run.sh rawgan-gpu.tar.xz [xunit arguments]}
+shift
+out=${OUT:-$(pwd)/gpu-logs}
+mkdir -p "$out"
+work=$(mktemp -d)
+tar -C "$work" -xJf "$archive"
+app=$work/rawgan-gpu
+export RAWGAN_CACHE=${RAWGAN_CACHE:-$work/cache}
+export DOTNET_CLI_TELEMETRY_OPTOUT=1
+
+nvidia-smi > "$out/nvidia-smi.txt" 2>&1
+"$app/train/rawgan" doctor > "$out/doctor.txt" 2>&1
+echo "== doctor"; cat "$out/doctor.txt"
+
+echo "== tests"
+"$app/tests/RawGan.Tests" -noColor -class RawGan.Tests.CudaVsCpuTests -class RawGan.Tests.CudaBindingsTests "$@" > "$out/tests.txt" 2>&1
+tests=$?
+grep -E '\[FAIL\]|Total:' "$out/tests.txt"
+# The second start must compile nothing: the NVRTC cache is on disk now.
+echo "== kernel cache"; ls "$RAWGAN_CACHE/kernels" | head -50 > "$out/kernel-cache.txt"; wc -l < "$out/kernel-cache.txt"
+
+echo "== bench"
+"$app/bench/KernelBench" --json "$out/kernelbench.json" > "$out/kernelbench.txt" 2>&1
+bench=$?
+cat "$out/kernelbench.txt"
+echo "tests exit $tests, bench exit $bench"
+[ "$tests" -eq 0 ] && [ "$bench" -eq 0 ]
