@@ -16,6 +16,7 @@ public static class RawGanCli
         root.Subcommands.Add(TrainCommand.Create(output, error));
         root.Subcommands.Add(SampleCommand.Create(output, error));
         root.Subcommands.Add(DoctorCommand.Create(output));
+        root.Subcommands.Add(BenchCommand.Create(output, error));
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using RawGan.Backends;
+using RawGan.Backends.Cpu;
+using RawGan.Backends.Cuda;
+using RawGan.Recipes;
+using RawGan.Training;
+
+namespace RawGan.Bench;
+
+/// <summary>What `rawgan bench train` was asked to time.</summary>
+public sealed record TrainBenchSettings(string Recipe, int Batch, int? Size, string Precision, int Warmup, int Iters, ulong Seed = 0);
+
+/// <summary>
+/// Times training iterations of a recipe: the recipe is built as `rawgan train` builds it
+/// (<see cref="Trainer.CreateRecipe"/>), the batch is random images already on the device (no
+/// loader, no host copies), and each iteration is the trainer's <see cref="IGanRecipe.Step"/> in its
+/// own tensor scope, followed by <see cref="IBackend.Synchronize"/> so that the GPU's queued work is
+/// inside the time. The metrics stay on the device (the trainer reads them; a benchmark need not).
+/// </summary>
+public static class TrainBench
+{
+    public const string Fp32 = "fp32", Tf32 = "tf32";
+
+    public static BenchResult Run(TrainBenchSettings settings, Device device)
+    {
+        if (settings.Precision == Tf32 && device != Device.Cuda)
+            throw new ArgumentException($"--precision tf32 needs the CUDA backend (TF32 is a tensor-core mode of cuBLAS and cuDNN), but this run is on the {device}; " +
+                                        "use --precision fp32 on the CPU");
+        var entry = BenchRecipes.Get(settings.Recipe);
+        bool tf32Before = CudaBackend.AllowTf32;
+        if (device == Device.Cuda) CudaBackend.AllowTf32 = settings.Precision == Tf32;
+        try
+        {
+            using var recipe = Trainer.CreateRecipe(settings.Recipe, entry.OptionsJson(settings.Size), device, settings.Seed);
+            var backend = BackendRegistry.Get(device);
+            var (channels, size) = ImageGeometry(recipe);
+            if (settings.Size is { } asked && asked != size)
+                throw new ArgumentException($"--size {asked}: the {settings.Recipe} recipe makes {size}x{size} images");
+            long flopsPerImage = entry.FlopsPerImage(TraceNetworks(recipe, entry, channels, size, device));
+
+            var real = Tensor.Rand([settings.Batch, channels, size, size], new Generator(settings.Seed + 1), device: device, low: -1, high: 1);
+            for (int i = 0; i < settings.Warmup; i++) Iterate(recipe, real, backend);
+
+            var times = new double[settings.Iters];
+            long allocated = GC.GetTotalAllocatedBytes(precise: true);
+            var pause = GC.GetTotalPauseDuration();
+            int gen2 = GC.CollectionCount(2);
+            for (int i = 0; i < times.Length; i++) times[i] = Iterate(recipe, real, backend);
+            allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
+            double pauseMs = (GC.GetTotalPauseDuration() - pause).TotalMilliseconds;
+            gen2 = GC.CollectionCount(2) - gen2;
+
+            bool cuda = device == Device.Cuda;
+            var memory = cuda ? CudaBackend.Instance.Allocator.Stats : default;
+            return new BenchResult
+            {
+                Recipe = settings.Recipe,
+                Batch = settings.Batch,
+                Size = size,
+                Precision = settings.Precision,
+                Device = cuda ? "cuda" : "cpu",
+                DeviceName = DeviceName(device),
+                Warmup = settings.Warmup,
+                Iters = settings.Iters,
+                MsPerIter = Median(times),
+                MsMin = times.Min(),
+                MsMax = times.Max(),
+                GflopPerImage = flopsPerImage / 1e9,
+                PeakMemMb = cuda ? Mb(memory.PeakInUse) : Mb(PeakWorkingSet()),
+                ReservedMb = cuda ? Mb(memory.PeakReserved) : null,
+                AllocMbPerIter = cuda ? null : Mb(allocated) / times.Length,
+                GcPauseMsPerIter = cuda ? null : pauseMs / times.Length,
+                Gen2Collections = cuda ? null : gen2,
+                Versions = Versions(device),
+            };
+        }
+        finally
+        {
+            CudaBackend.AllowTf32 = tf32Before;
+        }
+    }
+
+    /// <summary>One timed training iteration, from the first op queued to the last one finished.</summary>
+    private static double Iterate(IGanRecipe recipe, Tensor real, IBackend backend)
+    {
+        var clock = Stopwatch.StartNew();
+        using (new TensorScope()) recipe.Step(real);
+        backend.Synchronize();
+        return clock.Elapsed.TotalMilliseconds;
+    }
+
+    /// <summary>Channels and size of the recipe's images, read off one generated image.</summary>
+    private static (int Channels, int Size) ImageGeometry(IGanRecipe recipe)
+    {
+        using var scope = new TensorScope();
+        var image = recipe.Generate(recipe.SampleLatent(1, new Generator(0)));
+        return (image.Shape[1], image.Shape[2]);
+    }
+
+    /// <summary>The FLOPs of each network the step uses, traced with one latent (G) or one image (the rest).</summary>
+    internal static Dictionary<string, NetworkFlops> TraceNetworks(IGanRecipe recipe, BenchRecipe entry, int channels, int size, Device device)
+    {
+        var modules = recipe.Modules.ToDictionary(m => m.Name, m => m.Module);
+        var networks = new Dictionary<string, NetworkFlops>();
+        foreach (var name in entry.Step.Select(p => p.Network).Distinct())
+        {
+            using var scope = new TensorScope();
+            var input = name == "G" ? recipe.SampleLatent(1, new Generator(0)) : Tensor.Zeros([1, channels, size, size], device: device);
+            networks[name] = NetworkFlops.Trace(modules[name], input);
+        }
+        return networks;
+    }
+
+    private static double Median(double[] values)
+    {
+        var sorted = values.Order().ToArray();
+        int mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+
+    private static long PeakWorkingSet()
+    {
+        using var process = Process.GetCurrentProcess();
+        return process.PeakWorkingSet64;
+    }
+
+    private static double Mb(long bytes) => bytes / (1024.0 * 1024.0);
+
+    private static string DeviceName(Device device)
+    {
+        if (device == Device.Cuda)
+        {
+            var info = CudaBackend.Instance.Info;
+            return $"{info.Name}, {info.Architecture}";
+        }
+        return $"{CpuModel()}, {Environment.ProcessorCount} threads";
+    }
+
+    /// <summary>RawGan, .NET, OS, the CPU's SIMD width, and on CUDA the driver and libraries.</summary>
+    private static Dictionary<string, string> Versions(Device device)
+    {
+        var versions = new Dictionary<string, string>
+        {
+            ["rawgan"] = typeof(TrainBench).Assembly.GetName().Version?.ToString(3) ?? "unknown",
+            ["dotnet"] = RuntimeInformation.FrameworkDescription,
+            ["os"] = RuntimeInformation.OSDescription,
+            ["cpu_gemm"] = Gemm.BestIsa.ToString(),
+        };
+        if (device == Device.Cuda)
+        {
+            var probe = CudaProbe.Run();
+            versions["cuda_driver"] = probe.DriverVersion ?? "unknown";
+            foreach (var library in new[] { probe.Nvrtc, probe.Cublas, probe.Cudnn })
+                versions[library.Name.ToLowerInvariant()] = library.Version ?? "unknown";
+        }
+        return versions;
+    }
+
+    private static string CpuModel()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+            if (line is not null) return line[(line.IndexOf(':') + 1)..].Trim();
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return RuntimeInformation.ProcessArchitecture.ToString();
+    }
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# RawGan's `bench train` and PyTorch's twin (tools/peers/bench_torch.py) side by side, in one run:
+# rounds of RawGan, then every PyTorch mode, interleaved, so that a change in the machine's load
+# hits both. Prints one row per configuration (median over rounds of each run's median ms/iter)
+# with its ratio to each RawGan row (> 1: slower than RawGan), and keeps every JSON line.
+#
+#   tools/peers/compare.sh --batch 64 --size 32 --device cpu --threads 2
+#   tools/peers/compare.sh --batch 128 --size 64 --device cuda --rounds 3 --iters 50
+#
+# Options: --recipe R (dcgan; other recipes run RawGan only: PyTorch has a twin for dcgan), --batch N,
+# --size N, --device cpu|cuda, --threads N (CPU: torch.set_num_threads and DOTNET_PROCESSOR_COUNT),
+# --rounds N (3), --warmup N (3), --iters N (20), --out FILE (the JSON lines; default a temp file).
+# Environment:
+#   RAWGAN       the rawgan command (default: the Release build of this checkout, or `rawgan` on PATH)
+#   PYTHON       an interpreter with torch (default: /usr/bin/python3 if it imports torch, else python3)
+#   RAWGAN_PRECISIONS  RawGan rows (default: fp32 on the CPU, "fp32 tf32" on CUDA)
+#   TORCH_MODES  PyTorch rows, ';'-separated bench_torch.py flags (defaults below)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+
+recipe=dcgan batch="" size="" device=cpu threads="" rounds=3 warmup=3 iters=20 out=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --recipe) recipe=$2; shift 2 ;;
+    --batch) batch=$2; shift 2 ;;
+    --size) size=$2; shift 2 ;;
+    --device) device=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    --warmup) warmup=$2; shift 2 ;;
+    --iters) iters=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    *) echo "compare.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+[ -n "$batch" ] || { echo "compare.sh: --batch is required" >&2; exit 2; }
+case "$device" in cpu|cuda) ;; *) echo "compare.sh: --device must be cpu or cuda" >&2; exit 2 ;; esac
+
+if [ -z "${RAWGAN:-}" ]; then
+  if [ -x "$root/src/RawGan.Train/bin/Release/net10.0/rawgan" ]; then RAWGAN=$root/src/RawGan.Train/bin/Release/net10.0/rawgan
+  else RAWGAN=rawgan; fi
+fi
+if [ -z "${PYTHON:-}" ]; then
+  if /usr/bin/python3 -c "import torch" 2>/dev/null; then PYTHON=/usr/bin/python3; else PYTHON=python3; fi
+fi
+if [ "$device" = cpu ]; then
+  precisions=${RAWGAN_PRECISIONS:-fp32}
+  default_modes="--precision fp32"
+else
+  precisions=${RAWGAN_PRECISIONS:-fp32 tf32}
+  default_modes="--precision fp32;--precision tf32;--precision tf32 --channels-last;--precision bf16 --channels-last;--precision tf32 --compile;--precision bf16 --channels-last --compile;--precision tf32 --graph;--precision bf16 --channels-last --graph"
+fi
+modes=${TORCH_MODES:-$default_modes}
+[ "$recipe" = dcgan ] || modes=""
+out=${out:-$(mktemp /tmp/compare-XXXXXX.jsonl)}
+: > "$out"
+
+common=(--batch "$batch" --device "$device" --warmup "$warmup" --iters "$iters")
+[ -n "$size" ] && common+=(--size "$size")
+env_threads=()
+torch_threads=()
+if [ -n "$threads" ]; then env_threads=(env "DOTNET_PROCESSOR_COUNT=$threads"); torch_threads=(--threads "$threads"); fi
+
+echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); rawgan: $RAWGAN; python: $PYTHON" >&2
+for r in $(seq 1 "$rounds"); do
+  for p in $precisions; do
+    echo "# round $r/$rounds: rawgan $recipe --precision $p" >&2
+    "${env_threads[@]}" $RAWGAN bench train "$recipe" "${common[@]}" --precision "$p" --json | tail -n 1 >> "$out"
+  done
+  IFS=';' read -r -a mode_list <<< "$modes"
+  for m in "${mode_list[@]}"; do
+    [ -n "$m" ] || continue
+    echo "# round $r/$rounds: pytorch $m" >&2
+    # shellcheck disable=SC2086  # a mode is a list of flags
+    "$PYTHON" "$root/tools/peers/bench_torch.py" --recipe "$recipe" "${common[@]}" "${torch_threads[@]}" $m --json | tail -n 1 >> "$out"
+  done
+done
+echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg); JSON lines in $out" >&2
+
+"$PYTHON" - "$out" <<'EOF'
+import json, statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    key = ("rawgan " + r["precision"]) if r["engine"] == "rawgan" else ("pytorch " + r["mode"])
+    rows.setdefault(key, []).append(r)
+first = next(iter(rows.values()))[0]
+print(f"{first['recipe']}, batch {first['batch']}, {first['size']}x{first['size']}, {first['device']} ({first['device_name']})")
+for engine in ("rawgan", "pytorch"):
+    r = next((v[0] for k, v in rows.items() if k.startswith(engine)), None)
+    if r:
+        print(f"{engine}: " + ", ".join(f"{k} {v}" for k, v in r["versions"].items()))
+summary = {k: (statistics.median(r["ms_per_iter"] for r in v), min(r["ms_per_iter"] for r in v), v) for k, v in rows.items()}
+refs = [k for k in summary if k.startswith("rawgan")]
+head = f"{'configuration':<44} {'ms/iter':>9} {'best':>9} {'img/s':>8} {'TFLOP/s':>8} {'peak MB':>8}" + "".join(f" {'x ' + k:>14}" for k in refs)
+print(head)
+print("-" * len(head))
+for k, (ms, best, v) in summary.items():
+    tflops = v[0]["gflop_per_image"] * v[0]["batch"] / ms  # GFLOP per ms = TFLOP/s
+    peak = statistics.median(r["peak_mem_mb"] for r in v)
+    ratios = "".join(f" {ms / summary[ref][0]:>14.2f}" for ref in refs)
+    print(f"{k:<44} {ms:>9.2f} {best:>9.2f} {v[0]['batch'] / ms * 1e3:>8.1f} {tflops:>8.4g} {peak:>8.0f}{ratios}")
+print(f"({len(next(iter(rows.values())))} rounds; ms/iter: median over rounds of each run's median; best: the lowest run median;"
+      " x rawgan P: ms/iter over that RawGan row's)")
+EOF
