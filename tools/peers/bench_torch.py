@@ -16,8 +16,13 @@ Prints the same JSON fields as RawGan (--json) or a short report. Modes (flags c
         --graph                                          the whole iteration captured in one CUDA graph
 cudnn.benchmark is on for CUDA. Run the CPU mode with Debian's interpreter (the pyenv python3 on PATH has
 no torch):  /usr/bin/python3 tools/peers/bench_torch.py --batch 64 --size 32 --device cpu --threads 2
+Debian's torch calls netlib's reference BLAS for the convolutions oneDNN does not take (transposed convs,
+conv backward); versions.blas names the library loaded. OpenBLAS in front, without changing the system:
+  apt-get download libopenblas0-pthread && dpkg -x libopenblas0-pthread_*.deb /tmp/openblas
+  LD_LIBRARY_PATH=/tmp/openblas/usr/lib/x86_64-linux-gnu/openblas-pthread OPENBLAS_NUM_THREADS=2 /usr/bin/python3 ...
 """
 import argparse
+import inspect
 import json
 import os
 import platform
@@ -131,6 +136,16 @@ def cpu_model():
     return platform.processor() or platform.machine()
 
 
+def loaded_blas():
+    """The BLAS library this process loaded (Debian's torch links libblas.so.3, netlib's unless another is first)."""
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "blas" in line.rsplit("/", 1)[-1]}
+    except OSError:
+        return "unknown"
+    return ", ".join(sorted(p.rsplit("/", 1)[-1] for p in paths)) or "none"
+
+
 def main():
     cuda_ok = torch.cuda.is_available()
     device = ("cuda" if cuda_ok else "cpu") if args.device == "auto" else args.device
@@ -160,12 +175,16 @@ def main():
     flops = step_flops_per_image(layer_flops(net_g, torch.zeros(1, args.nz, 1, 1, device=dev)),
                                  layer_flops(net_d, torch.zeros(1, 3, args.size, args.size, device=dev)))
 
-    # Multi-tensor Adam where PyTorch has it; a captured step needs the capturable variant.
+    # PyTorch's fastest Adam on CUDA: the fused kernel (2.x); a captured step takes the documented
+    # capturable multi-tensor variant instead. The CPU keeps 1.13's default (one loop per tensor).
     adam = {"lr": 2e-4, "betas": (0.5, 0.999)}
     if device == "cuda":
-        adam["foreach"] = True
         if args.graph:
-            adam["capturable"] = True
+            adam.update(foreach=True, capturable=True)
+        elif "fused" in inspect.signature(torch.optim.Adam).parameters:
+            adam["fused"] = True
+        else:
+            adam["foreach"] = True
     opt_g = torch.optim.Adam(net_g.parameters(), **adam)
     opt_d = torch.optim.Adam(net_d.parameters(), **adam)
     g, d = (torch.compile(net_g, mode=args.compile_mode), torch.compile(net_d, mode=args.compile_mode)) if args.compile else (net_g, net_d)
@@ -177,22 +196,28 @@ def main():
     zeros = torch.zeros(b, device=dev)
     use_autocast = args.precision == "bf16"
 
+    def autocast():
+        # bf16: the convolutions run in bf16, the loss in fp32; the backward passes run outside, as
+        # PyTorch recommends. cache_enabled=False: the weight-cast cache must not outlive a captured graph.
+        return torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=use_autocast, cache_enabled=False)
+
     def step():
-        # pytorch/examples/dcgan's loop body; under autocast the convolutions run in bf16, the loss in fp32.
-        # cache_enabled=False: autocast's weight-cast cache must not outlive a captured graph.
-        with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=use_autocast, cache_enabled=False):
-            opt_d.zero_grad(set_to_none=True)
+        # pytorch/examples/dcgan's loop body, the gradients dropped rather than zeroed (PyTorch 2's default).
+        opt_d.zero_grad(set_to_none=True)
+        with autocast():
             err_real = criterion(d(real).view(-1).float(), ones)
-            err_real.backward()
+        err_real.backward()
+        with autocast():
             fake = g(torch.randn(b, args.nz, 1, 1, device=dev))
             err_fake = criterion(d(fake.detach()).view(-1).float(), zeros)
-            err_fake.backward()
-            opt_d.step()
-            opt_g.zero_grad(set_to_none=True)
+        err_fake.backward()
+        opt_d.step()
+        opt_g.zero_grad(set_to_none=True)
+        with autocast():
             err_g = criterion(d(fake).view(-1).float(), ones)
-            err_g.backward()
-            opt_g.step()
-            opt_d.zero_grad(set_to_none=True)
+        err_g.backward()
+        opt_g.step()
+        opt_d.zero_grad(set_to_none=True)
 
     def sync():
         if device == "cuda":
@@ -217,12 +242,14 @@ def main():
         run()
     sync()
     times = []
+    cpu_start = time.process_time()
     for _ in range(args.iters):
         start = time.perf_counter()
         run()
         sync()
         times.append((time.perf_counter() - start) * 1e3)
 
+    cpu_ms = (time.process_time() - cpu_start) * 1e3 / args.iters
     ms = statistics.median(times)
     if device == "cuda":
         peak = torch.cuda.max_memory_allocated() / 2**20
@@ -239,6 +266,7 @@ def main():
         versions.update({"cuda": str(torch.version.cuda), "cudnn": str(torch.backends.cudnn.version())})
     else:
         versions["mkldnn"] = str(torch.backends.mkldnn.is_available())
+        versions["blas"] = loaded_blas()
     result = {
         "engine": "pytorch", "mode": mode, "recipe": args.recipe, "batch": b, "size": args.size, "precision": args.precision,
         "device": device, "device_name": name, "warmup": args.warmup, "iters": args.iters,
@@ -247,6 +275,8 @@ def main():
     }
     if reserved is not None:
         result["reserved_mb"] = reserved
+    else:
+        result["cpu_ms_per_iter"] = cpu_ms  # processor time of all threads (OpenMP's spin-waits included)
     if args.json:
         print(json.dumps(result))
     else:
@@ -254,6 +284,8 @@ def main():
         print(f"ms/iter   {ms:.2f} median (min {min(times):.2f}, max {max(times):.2f}) over {args.iters} after {args.warmup} warm-up")
         print(f"img/s     {result['img_per_s']:.1f}")
         print(f"compute   {flops / 1e9:.3f} GFLOP per image per iteration, {result['tflops']:.3f} TFLOP/s")
+        if reserved is None:
+            print(f"cpu time  {cpu_ms:.2f} ms per iteration, all threads")
         print(f"memory    peak {peak:.0f} MB" + (f", {reserved:.0f} MB reserved" if reserved is not None else " (max RSS)"))
         print("versions  " + ", ".join(f"{k} {v}" for k, v in versions.items()))
 

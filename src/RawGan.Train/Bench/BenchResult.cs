@@ -34,6 +34,9 @@ public sealed record BenchResult
     public required double PeakMemMb { get; init; }
     /// <summary>CUDA: the allocator's peak of memory obtained from the driver (PyTorch's max_memory_reserved).</summary>
     public double? ReservedMb { get; init; }
+    /// <summary>CPU: processor time of all the process's threads per timed iteration. Other processes
+    /// that take turns on the cores inflate the wall-clock time, much less this.</summary>
+    public double? CpuMsPerIter { get; init; }
     /// <summary>CPU: managed bytes allocated per timed iteration (tensors are managed arrays on the CPU).</summary>
     public double? AllocMbPerIter { get; init; }
     /// <summary>CPU: garbage-collection pause per timed iteration.</summary>
@@ -59,9 +62,15 @@ public sealed record BenchResult
         yield return string.Create(c, $"ms/iter   {MsPerIter:F2} median (min {MsMin:F2}, max {MsMax:F2})");
         yield return string.Create(c, $"img/s     {ImgPerS:F1}");
         yield return string.Create(c, $"compute   {GflopPerImage:F3} GFLOP per image per iteration, {Tflops * 1e3:F1} GFLOP/s ({Tflops:F3} TFLOP/s)");
-        yield return Device == "cuda"
-            ? string.Create(c, $"memory    peak {PeakMemMb:F0} MB in tensors, {ReservedMb:F0} MB reserved")
-            : string.Create(c, $"memory    peak working set {PeakMemMb:F0} MB; {AllocMbPerIter:F0} MB allocated and {GcPauseMsPerIter:F1} ms GC pause per iteration, {Gen2Collections} gen-2 GCs");
+        if (Device == "cuda")
+        {
+            yield return string.Create(c, $"memory    peak {PeakMemMb:F0} MB in tensors, {ReservedMb:F0} MB reserved");
+        }
+        else
+        {
+            yield return string.Create(c, $"cpu time  {CpuMsPerIter:F2} ms per iteration, all threads");
+            yield return string.Create(c, $"memory    peak working set {PeakMemMb:F0} MB; {AllocMbPerIter:F0} MB allocated and {GcPauseMsPerIter:F1} ms GC pause per iteration, {Gen2Collections} gen-2 GCs");
+        }
         yield return "versions  " + string.Join(", ", Versions.Select(kv => $"{kv.Key} {kv.Value}"));
     }
 }

@@ -39,14 +39,16 @@ public static class TrainBench
                 throw new ArgumentException($"--size {asked}: the {settings.Recipe} recipe makes {size}x{size} images");
             long flopsPerImage = entry.FlopsPerImage(TraceNetworks(recipe, entry, channels, size, device));
 
-            var real = Tensor.Rand([settings.Batch, channels, size, size], new Generator(settings.Seed + 1), device: device, low: -1, high: 1);
+            using var real = Tensor.Rand([settings.Batch, channels, size, size], new Generator(settings.Seed + 1), device: device, low: -1, high: 1);
             for (int i = 0; i < settings.Warmup; i++) Iterate(recipe, real, backend);
 
             var times = new double[settings.Iters];
             long allocated = GC.GetTotalAllocatedBytes(precise: true);
             var pause = GC.GetTotalPauseDuration();
             int gen2 = GC.CollectionCount(2);
+            var cpu = ProcessorTime();
             for (int i = 0; i < times.Length; i++) times[i] = Iterate(recipe, real, backend);
+            cpu = ProcessorTime() - cpu;
             allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
             double pauseMs = (GC.GetTotalPauseDuration() - pause).TotalMilliseconds;
             gen2 = GC.CollectionCount(2) - gen2;
@@ -70,6 +72,7 @@ public static class TrainBench
                 PeakMemMb = cuda ? Mb(memory.PeakInUse) : Mb(PeakWorkingSet()),
                 ReservedMb = cuda ? Mb(memory.PeakReserved) : null,
                 AllocMbPerIter = cuda ? null : Mb(allocated) / times.Length,
+                CpuMsPerIter = cuda ? null : cpu.TotalMilliseconds / times.Length,
                 GcPauseMsPerIter = cuda ? null : pauseMs / times.Length,
                 Gen2Collections = cuda ? null : gen2,
                 Versions = Versions(device),
@@ -117,6 +120,13 @@ public static class TrainBench
         var sorted = values.Order().ToArray();
         int mid = sorted.Length / 2;
         return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+
+    /// <summary>CPU time of every thread of the process so far (user and system).</summary>
+    private static TimeSpan ProcessorTime()
+    {
+        using var process = Process.GetCurrentProcess();
+        return process.TotalProcessorTime;
     }
 
     private static long PeakWorkingSet()
