@@ -20,7 +20,7 @@ public static class TrainCommand
     private static readonly Option<string> DeviceOption = new("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
     private static readonly Option<ulong> Seed = new("--seed") { Description = "Seed of initialisation, noise and data order.", DefaultValueFactory = _ => 0 };
     private static readonly Option<string?> Resume = new("--resume") { Description = "Continue the run in this folder from its newest checkpoint." };
-    private static readonly Option<int?> SampleEvery = new("--sample-every") { Description = "Steps between sample grids and monitor.png updates. Default: 500." };
+    public static readonly Option<int?> SampleEvery = new("--sample-every") { Description = "Steps between sample grids and monitor.png updates. Default: 500." };
     private static readonly Option<int?> CheckpointEvery = new("--checkpoint-every") { Description = "Steps between checkpoints. Default: 1000." };
 
     public static Command Create(TextWriter output, TextWriter error)

@@ -48,7 +48,7 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
                 device = device.ToString(), version = typeof(Trainer).Assembly.GetName().Version?.ToString(3), images = data.Count });
         }
 
-        using var loader = new BatchLoader(data, new BatchLoaderOptions { BatchSize = options.Batch, Seed = (int)options.Seed }, position);
+        using var loader = new BatchLoader(data, new BatchLoaderOptions { BatchSize = options.Batch, Seed = (int)options.Seed, Range = recipe.DataRange }, position);
         long total = options.Steps ?? (long)(options.Epochs ?? 20) * loader.BatchesPerEpoch;
         log.WriteLine($"training {recipeName} on {device}: {data.Count} images of {data.Size}x{data.Size}, batch {options.Batch}, " +
                       $"{loader.BatchesPerEpoch} steps per epoch, {total} steps; run folder {folder.Root}");
@@ -101,16 +101,12 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
             history["step"].Add(step);
             for (int i = 0; i < values.Length; i++) history[recipe.MetricNames[i]].Add(values[i]);
 
-            if (recipe.MetricNames.Contains("loss_D") && recipe.MetricNames.Contains("loss_G"))
+            collapseRun = recipe.DWinsOutright(values) ? collapseRun + 1 : 0;
+            if (collapseRun >= options.CollapsePatience && !collapseWarned)
             {
-                bool collapsed = values[recipe.MetricNames.ToList().IndexOf("loss_D")] < 0.05 && values[recipe.MetricNames.ToList().IndexOf("loss_G")] > 5;
-                collapseRun = collapsed ? collapseRun + 1 : 0;
-                if (collapseRun >= options.CollapsePatience && !collapseWarned)
-                {
-                    progress.Break();
-                    log.WriteLine($"warning: D loss < 0.05 and G loss > 5 for {collapseRun} steps (step {step}): the generator may have collapsed; look at the samples");
-                    collapseWarned = true;
-                }
+                progress.Break();
+                log.WriteLine($"warning: D's loss < 0.05 and G's loss > 5 for {collapseRun} steps (step {step}): the generator may have collapsed; look at the samples");
+                collapseWarned = true;
             }
 
             double rate = (step - startStep) / clock.Elapsed.TotalSeconds;
@@ -124,7 +120,7 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
                 SaveSamples(recipe, fixedZ, folder.SamplePath(step));
                 MonitorPlot.Save(folder.Monitor, history["step"], recipe.MonitorPanels, history);
                 using (new TensorScope())
-                    recipe.SaveExtras(folder, step, FixedRealBatch(data, device));
+                    recipe.SaveExtras(folder, step, FixedRealBatch(data, recipe.DataRange, device));
             }
             if (step % options.CheckpointEvery == 0 || last)
             {
@@ -148,11 +144,11 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
     {
         using var scope = new TensorScope();
         var images = recipe.Generate(z);
-        ImageGrid.Save(path, images.ToFloatArray(), images.Shape[0], images.Shape[1], images.Shape[2], images.Shape[3], PixelRange.MinusOneToOne, nrow: 8);
+        ImageGrid.Save(path, images.ToFloatArray(), images.Shape[0], images.Shape[1], images.Shape[2], images.Shape[3], recipe.DataRange, nrow: 8);
     }
 
     /// <summary>The first images of the data set, always the same, for recipes' reconstruction grids.</summary>
-    private static Tensor FixedRealBatch(IImageDataset data, Device device)
+    private static Tensor FixedRealBatch(IImageDataset data, PixelRange range, Device device)
     {
         int n = Math.Min(GridCount / 2, data.Count), size = data.Size;
         var pixels = new byte[size * size * 3];
@@ -162,7 +158,7 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
             data.GetImage(i, pixels);
             for (int p = 0; p < size * size; p++)
                 for (int c = 0; c < 3; c++)
-                    nchw[((i * 3 + c) * size * size) + p] = pixels[p * 3 + c] / 127.5f - 1f;
+                    nchw[((i * 3 + c) * size * size) + p] = range.FromByte(pixels[p * 3 + c]);
         }
         return Tensor.FromArray(nchw, [n, 3, size, size], device);
     }
