@@ -31,6 +31,7 @@ public static class TrainCommand
         train.Subcommands.Add(TrainTorchFaces.Create(output, error));
         train.Subcommands.Add(TrainVaeGan.Create(output, error));
         train.Subcommands.Add(TrainTfDcgan.Create(output, error));
+        train.Subcommands.Add(TrainBegan.Create(output, error));
         return train;
     }
 

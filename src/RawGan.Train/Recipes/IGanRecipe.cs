@@ -35,6 +35,10 @@ public interface IGanRecipe : IDisposable
     /// <summary>Images for latents z, with the generator in eval mode and no graph recorded.</summary>
     Tensor Generate(Tensor z);
 
+    /// <summary>The generator network itself (every recipe registers it as "G"), for tools that
+    /// differentiate through it, such as latent inversion.</summary>
+    Module GeneratorModule => Modules.First(m => m.Name == "G").Module;
+
     /// <summary>monitor.png's panels: a title and the metric names drawn in it.</summary>
     IReadOnlyList<(string Title, string[] Series)> MonitorPanels => DefaultPanels(MetricNames);
 
