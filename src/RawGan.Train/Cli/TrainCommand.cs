@@ -14,7 +14,7 @@ public static class TrainCommand
     private static readonly Option<string?> Data = new("--data") { Description = "Folder of face images (JPEG/PNG/BMP, any tree). Default: built-in synthetic faces." };
     private static readonly Option<string?> Out = new("--out") { Description = "Run folder. Default: runs/<recipe>-<timestamp>." };
     private static readonly Option<int?> Crop = new("--crop") { Description = "Centre N x N box cut before resizing (CelebA's face box)." };
-    public static readonly Option<int?> Batch = new("--batch") { Description = "Images per step. Default: 128 (64 for the CPU preset)." };
+    public static readonly Option<int?> Batch = new("--batch") { Description = "Images per step. Default: the recipe's (dcgan and tfdcgan 128, torchfaces and vaegan 64, began 16; dcgan's CPU preset 64)." };
     private static readonly Option<int?> Epochs = new("--epochs") { Description = "Passes over the data. Default: 20." };
     private static readonly Option<long?> Steps = new("--steps") { Description = "Total steps (overrides --epochs)." };
     private static readonly Option<string> DeviceOption = new("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
@@ -31,6 +31,7 @@ public static class TrainCommand
         train.Subcommands.Add(TrainTorchFaces.Create(output, error));
         train.Subcommands.Add(TrainVaeGan.Create(output, error));
         train.Subcommands.Add(TrainTfDcgan.Create(output, error));
+        train.Subcommands.Add(TrainBegan.Create(output, error));
         return train;
     }
 

@@ -49,6 +49,10 @@ public interface IGanRecipe : IDisposable
     /// <summary>The pixel range of the images Step receives and Generate returns.</summary>
     Images.PixelRange DataRange => Images.PixelRange.MinusOneToOne;
 
+    /// <summary>The generator network itself (every recipe registers it as "G"), for tools that
+    /// differentiate through it, such as latent inversion.</summary>
+    Module GeneratorModule => Modules.First(m => m.Name == "G").Module;
+
     /// <summary>monitor.png's panels: a title and the metric names drawn in it.</summary>
     IReadOnlyList<(string Title, string[] Series)> MonitorPanels => DefaultPanels(MetricNames);
 
