@@ -15,6 +15,7 @@ public static class RawGanCli
         var root = new RootCommand("RawGan: train face GANs (DCGAN, BEGAN, ...) on CPU or CUDA, with no Python stack.");
         root.Subcommands.Add(TrainCommand.Create(output, error));
         root.Subcommands.Add(SampleCommand.Create(output, error));
+        root.Subcommands.Add(EvalCommand.Create(output, error));
         root.Subcommands.Add(DoctorCommand.Create(output));
 
         var parsed = root.Parse(args);
