@@ -17,6 +17,7 @@ public static class RawGanCli
         root.Subcommands.Add(SampleCommand.Create(output, error));
         root.Subcommands.Add(InvertCommand.Create(output, error));
         root.Subcommands.Add(InterpolateCommand.Create(output, error));
+        root.Subcommands.Add(EvalCommand.Create(output, error));
         root.Subcommands.Add(DoctorCommand.Create(output));
 
         var parsed = root.Parse(args);

@@ -22,6 +22,7 @@ public static class TrainCommand
     private static readonly Option<string?> Resume = new("--resume") { Description = "Continue the run in this folder from its newest checkpoint." };
     public static readonly Option<int?> SampleEvery = new("--sample-every") { Description = "Steps between sample grids and monitor.png updates. Default: 500." };
     private static readonly Option<int?> CheckpointEvery = new("--checkpoint-every") { Description = "Steps between checkpoints. Default: 1000." };
+    private static readonly Option<int?> EvalEvery = new("--eval-every") { Description = "Steps between SWD measurements of G against the training data (1,024 images a side), logged to metrics.jsonl and monitor.png. Default: never." };
 
     public static Command Create(TextWriter output, TextWriter error)
     {
@@ -37,7 +38,7 @@ public static class TrainCommand
 
     public static void AddCommon(Command command)
     {
-        foreach (var o in new Option[] { Data, Out, Crop, Batch, Epochs, Steps, DeviceOption, Seed, Resume, SampleEvery, CheckpointEvery })
+        foreach (var o in new Option[] { Data, Out, Crop, Batch, Epochs, Steps, DeviceOption, Seed, Resume, SampleEvery, CheckpointEvery, EvalEvery })
             command.Options.Add(o);
     }
 
@@ -57,6 +58,7 @@ public static class TrainCommand
             Resume = parsed.GetValue(Resume),
             SampleEvery = parsed.GetValue(SampleEvery) ?? defaults.SampleEvery,
             CheckpointEvery = parsed.GetValue(CheckpointEvery) ?? defaults.CheckpointEvery,
+            EvalEvery = parsed.GetValue(EvalEvery),
         };
     }
 

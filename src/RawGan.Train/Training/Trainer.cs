@@ -54,7 +54,10 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
                       $"{loader.BatchesPerEpoch} steps per epoch, {total} steps; run folder {folder.Root}");
 
         var fixedZ = recipe.SampleLatent(GridCount, new Generator(Seeds.FixedSamples(options.Seed))).DetachFromScope();
-        var history = LoadHistory(folder, recipe.MetricNames);
+        // --eval-every: SWD of G against the training data every N steps (Eval/TrainingEval.cs).
+        var eval = options.EvalEvery is int evalEvery ? new Eval.TrainingEval(data, evalEvery, options.Seed) : null;
+        var history = LoadHistory(folder, [.. recipe.MetricNames, .. eval?.Names ?? []]);
+        eval?.FillGaps(history);
         var progress = new ProgressLine(log, interactive: !Console.IsOutputRedirected && ReferenceEquals(log, Console.Out));
         var clock = Stopwatch.StartNew();
         long startStep = step;
@@ -97,6 +100,7 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
             var fields = new List<(string, double)> { ("step", step), ("epoch", epoch) };
             fields.AddRange(recipe.MetricNames.Zip(values));
             fields.AddRange([("lr", recipe.Optimizers[0].Optimizer.LearningRate), ("seconds_per_step", seconds), ("images_per_s", options.Batch / seconds)]);
+            if (eval is not null) fields.AddRange(eval.AfterStep(step, recipe, history));
             File.AppendAllLines(folder.Metrics, [RunFolder.MetricsLine(fields)]);
             history["step"].Add(step);
             for (int i = 0; i < values.Length; i++) history[recipe.MetricNames[i]].Add(values[i]);
@@ -118,7 +122,7 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
             if (step % options.SampleEvery == 0 || last)
             {
                 SaveSamples(recipe, fixedZ, folder.SamplePath(step));
-                MonitorPlot.Save(folder.Monitor, history["step"], recipe.MonitorPanels, history);
+                MonitorPlot.Save(folder.Monitor, history["step"], [.. recipe.MonitorPanels, .. eval?.Panels ?? []], history);
                 using (new TensorScope())
                     recipe.SaveExtras(folder, step, FixedRealBatch(data, recipe.DataRange, device));
             }
