@@ -55,6 +55,33 @@ public sealed class EvalTests : IDisposable
     }
 
     [Fact]
+    public void Pyramid_MatchesScipy_AsProGANBuildsIt()
+    {
+        // Values from tools/EvalBench/scipy_pyramid.py: ProGAN's generate_laplacian_pyramid with
+        // scipy.ndimage.convolve(mode='mirror'), borders and corners included.
+        (int Level, int C, int Y, int X, float Value)[] expected =
+        [
+            (0, 0, 0, 0, -52.1289f), (0, 1, 0, 31, 24.9453f), (0, 2, 31, 0, 121.3203f), (0, 0, 31, 31, 23.4844f),
+            (0, 1, 15, 1, -69.7500f), (0, 2, 16, 17, 56.5625f), (1, 0, 0, 0, 36.5625f), (1, 1, 15, 15, 109.5156f),
+            (1, 2, 0, 15, 112.0312f), (1, 0, 7, 8, 161.0000f),
+        ];
+        const int size = 32;
+        var image = new byte[size * size * 3];
+        for (int y = 0; y < size; y++)
+            for (int x = 0; x < size; x++)
+                for (int c = 0; c < 3; c++)
+                    image[(y * size + x) * 3 + c] = (byte)((x * 37 + y * 11 + c * 71 + x * y) % 256);
+        var levels = new[] { new float[3 * 32 * 32], new float[3 * 16 * 16] };
+        LaplacianPyramid.Build(image, size, [.. levels.Select(l => new Memory<float>(l))], new float[LaplacianPyramid.ScratchFloats(size)]);
+        foreach (var (level, c, y, x, value) in expected)
+        {
+            int s = level == 0 ? 32 : 16;
+            Assert.True(Math.Abs(levels[level][(c * s + y) * s + x] - value) < 1e-3,
+                $"level {level} channel {c} ({y}, {x}): {levels[level][(c * s + y) * s + x]}, scipy {value}");
+        }
+    }
+
+    [Fact]
     public void Pyramid_LevelsAre64_32_16_AndReconstructTheImage()
     {
         Assert.Equal([64, 32, 16], LaplacianPyramid.LevelSizes(64));
