@@ -152,8 +152,8 @@ public static class EvalCommand
         foreach (var ((name, fake), (_, real)) in report.Fake.Fields().Zip(report.Baseline.Fields()))
             output.WriteLine($"{name,-18}{F(fake),20}{F(real),16}");
         if (report.Count < 16384 || report.BaselineCount < report.Count)
-            output.WriteLine($"(ProGAN's protocol uses 16,384 a side; here {report.RealImages:N0} real and {report.FakeImages:N0} generated images were available. " +
-                             "SWD of smaller sets reads higher, so compare numbers of equal counts.)");
+            output.WriteLine($"(ProGAN's protocol uses 16,384 a side; {report.RealImages:N0} real and {report.FakeImages:N0} generated images were there. " +
+                             "SWD of smaller sets reads higher: compare numbers at equal counts.)");
         output.WriteLine();
         var d = report.Diversity;
         output.WriteLine($"diversity (RMS pixel distance between two images): generated {F(d.Fake)}, real {F(d.Real)}, ratio {F(d.Ratio)}");
