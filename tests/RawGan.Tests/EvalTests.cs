@@ -345,6 +345,33 @@ public sealed class EvalTests : IDisposable
         Assert.Equal((3 * 34 + 2, 2 * 34 + 2), (grid.Width, grid.Height));
     }
 
+    [Theory]
+    [InlineData(0.5, 255)]   // the top of [-0.5, 0.5]
+    [InlineData(-0.5, 0)]
+    [InlineData(0.0, 128)]   // the middle, rounded half up as the sample PNGs are
+    public void ImageBuffer_MapsTheRecipesPixelRange_AndGreyToRgb(double value, int expected)
+    {
+        using var recipe = new ConstantGrey(value, PixelRange.MinusHalfToHalf);
+        var images = ImageBuffer.Generate(recipe, 3, new Generator(0), cancel: TestContext.Current.CancellationToken);
+        Assert.Equal((3, 16), (images.Count, images.Size));
+        Assert.All(images.Image(2).ToArray(), b => Assert.Equal(expected, b));
+    }
+
+    /// <summary>A "generator" of flat grey 16x16 images in a given pixel range.</summary>
+    private sealed class ConstantGrey(double value, PixelRange range) : IGanRecipe
+    {
+        public string Name => "constant";
+        public IReadOnlyList<(string Name, Nn.Module Module)> Modules => [];
+        public IReadOnlyList<(string Name, Optim.Optimizer Optimizer)> Optimizers => [];
+        public Generator Noise { get; } = new(0);
+        public IReadOnlyList<string> MetricNames => [];
+        public PixelRange DataRange => range;
+        public IReadOnlyList<Tensor> Step(Tensor real) => throw new NotSupportedException();
+        public Tensor SampleLatent(int count, Generator generator) => Tensor.Zeros([count, 1]);
+        public Tensor Generate(Tensor z) => Tensor.Full([z.Shape[0], 1, 16, 16], value);
+        public void Dispose() { }
+    }
+
     // ---- command line and training -----------------------------------------------------------
 
     private string WriteFaces(string name, int count, int seed)

@@ -1,5 +1,4 @@
 using RawGan.Data;
-using RawGan.Images;
 using RawGan.Recipes;
 
 namespace RawGan.Eval;
@@ -36,8 +35,9 @@ public sealed class ImageBuffer : IImageDataset
 
     /// <summary>
     /// <paramref name="count"/> images from the recipe's generator, latents drawn from
-    /// <paramref name="generator"/> in batches of <see cref="GenerateBatch"/>, rounded to bytes as
-    /// the sample PNGs are (so a folder of `rawgan sample --each` images holds the same bytes).
+    /// <paramref name="generator"/> in batches of <see cref="GenerateBatch"/>, mapped from the recipe's
+    /// pixel range to bytes as the sample PNGs are (so a folder of `rawgan sample --each` images
+    /// holds the same bytes). Grey images become RGB.
     /// <paramref name="progress"/> hears the number of images done.
     /// </summary>
     public static ImageBuffer Generate(IGanRecipe recipe, int count, Generator generator,
@@ -62,7 +62,7 @@ public sealed class ImageBuffer : IImageDataset
                 var source = values.AsSpan(i * channels * plane, channels * plane);
                 for (int p = 0; p < plane; p++)
                     for (int c = 0; c < 3; c++)
-                        target[p * 3 + c] = PixelRange.MinusOneToOne.ToByte(source[(channels == 1 ? 0 : c) * plane + p]);
+                        target[p * 3 + c] = recipe.DataRange.ToByte(source[(channels == 1 ? 0 : c) * plane + p]);
             }
             progress?.Report(done + n);
         }
