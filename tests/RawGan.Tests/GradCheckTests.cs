@@ -61,6 +61,13 @@ public class GradCheckTests
     }
 
     [Fact]
+    public void Linear_WithAndWithoutBias_OnBatchedInput_MatchesFiniteDifferences()
+    {
+        GradCheck.Check("linear", t => F.Linear(t[0], t[1], t[2]), Leaf(30, 2, 3, 5), Leaf(31, 4, 5), Leaf(32, 4));
+        GradCheck.Check("linear no bias, transposed input", t => F.Linear(t[0].Transpose(0, 1), t[1]), Leaf(33, 5, 3), Leaf(34, 2, 5));
+    }
+
+    [Fact]
     public void Activations_MatchFiniteDifferences()
     {
         // Values kept away from 0, where relu-like kinks make finite differences meaningless.

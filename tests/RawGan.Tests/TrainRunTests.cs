@@ -72,7 +72,7 @@ public class TrainRunTests : IDisposable
         var options = new TrainOptions { Out = Path.Combine(_dir, "nan"), Batch = 8, Steps = 10, CheckpointEvery = 2, SampleEvery = 100 };
         var recipeOptions = JsonSerializer.Serialize(new DcganOptions { Size = 32, Nz = 8, Ngf = 4, Ndf = 4 });
         using var inner = Trainer.CreateRecipe("dcgan", recipeOptions, Device.Cpu, seed: 0);
-        using var recipe = new NaNAfter(inner, step: 5);
+        using var recipe = new Rewritten(inner, (step, m) => step < 5 ? m : [Tensor.Scalar(double.NaN), .. m.Skip(1)]);
         var log = new StringWriter();
         var outcome = new Trainer(options, new SyntheticFaces(64, 32), log).Run(recipe, recipeOptions, Device.Cpu, CancellationToken.None);
 
@@ -121,8 +121,21 @@ public class TrainRunTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_dir, "y", "checkpoints")) && Directory.GetFiles(Path.Combine(_dir, "y", "checkpoints")).Length > 0);
     }
 
-    /// <summary>A recipe whose first metric turns NaN at one step, to test the divergence stop.</summary>
-    private sealed class NaNAfter(IGanRecipe inner, int step) : IGanRecipe
+    [Fact]
+    public void LastingDominanceOfD_WarnsOfCollapse()
+    {
+        var options = new TrainOptions { Out = Path.Combine(_dir, "collapse"), Batch = 8, Steps = 6, SampleEvery = 100, CollapsePatience = 3 };
+        var recipeOptions = JsonSerializer.Serialize(new DcganOptions { Size = 32, Nz = 8, Ngf = 4, Ndf = 4 });
+        using var inner = Trainer.CreateRecipe("dcgan", recipeOptions, Device.Cpu, seed: 0);
+        using var recipe = new Rewritten(inner, (_, m) => [Tensor.Scalar(0.01), Tensor.Scalar(6), .. m.Skip(2)]);
+        var log = new StringWriter();
+        new Trainer(options, new SyntheticFaces(64, 32), log).Run(recipe, recipeOptions, Device.Cpu, CancellationToken.None);
+        Assert.Contains("may have collapsed", log.ToString());
+        Assert.Single(log.ToString().Split("may have collapsed")[1..]);
+    }
+
+    /// <summary>A recipe whose metrics are rewritten per step (step number from 1, real metrics).</summary>
+    private sealed class Rewritten(IGanRecipe inner, Func<int, IReadOnlyList<Tensor>, IReadOnlyList<Tensor>> rewrite) : IGanRecipe
     {
         private int _calls;
         public string Name => inner.Name;
@@ -133,11 +146,6 @@ public class TrainRunTests : IDisposable
         public Tensor SampleLatent(int count, Generator generator) => inner.SampleLatent(count, generator);
         public Tensor Generate(Tensor z) => inner.Generate(z);
         public void Dispose() { }
-
-        public IReadOnlyList<Tensor> Step(Tensor real)
-        {
-            var metrics = inner.Step(real);
-            return ++_calls < step ? metrics : [Tensor.Scalar(double.NaN), .. metrics.Skip(1)];
-        }
+        public IReadOnlyList<Tensor> Step(Tensor real) => rewrite(++_calls, inner.Step(real));
     }
 }

@@ -21,9 +21,5 @@ public sealed class Linear : Module
     /// <summary>PyTorch's default initialisation (see <see cref="Init.LayerDefault"/>).</summary>
     public void ResetParameters(Generator? generator = null) => Init.LayerDefault(Weight, Bias, generator);
 
-    public override Tensor Forward(Tensor x)
-    {
-        var y = x.Matmul(Weight.Transpose(0, 1));
-        return Bias is null ? y : y + Bias;
-    }
+    public override Tensor Forward(Tensor x) => F.Linear(x, Weight, Bias);
 }

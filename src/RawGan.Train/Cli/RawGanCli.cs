@@ -15,6 +15,9 @@ public static class RawGanCli
         var root = new RootCommand("RawGan: train face GANs (DCGAN, BEGAN, ...) on CPU or CUDA, with no Python stack.");
         root.Subcommands.Add(TrainCommand.Create(output, error));
         root.Subcommands.Add(SampleCommand.Create(output, error));
+        root.Subcommands.Add(InvertCommand.Create(output, error));
+        root.Subcommands.Add(InterpolateCommand.Create(output, error));
+        root.Subcommands.Add(EvalCommand.Create(output, error));
         root.Subcommands.Add(DoctorCommand.Create(output));
         root.Subcommands.Add(BenchCommand.Create(output, error));
 

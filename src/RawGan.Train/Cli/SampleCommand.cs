@@ -36,7 +36,7 @@ public static class SampleCommand
                 var pixels = images.ToFloatArray();
                 var (c, h, w) = (images.Shape[1], images.Shape[2], images.Shape[3]);
                 var grid = parsed.GetValue(outPath)!;
-                ImageGrid.Save(grid, pixels, n, c, h, w, PixelRange.MinusOneToOne, nrow: (int)Math.Ceiling(Math.Sqrt(n)));
+                ImageGrid.Save(grid, pixels, n, c, h, w, recipe.DataRange, nrow: (int)Math.Ceiling(Math.Sqrt(n)));
                 output.WriteLine($"wrote {n} samples of {info.Recipe} step {info.Step} to {grid}");
                 if (parsed.GetValue(tensors) is { } tensorPath)
                 {
@@ -49,7 +49,7 @@ public static class SampleCommand
                 if (parsed.GetValue(each) is { } dir)
                 {
                     Directory.CreateDirectory(dir);
-                    ImageGrid.SaveEach(dir, pixels, n, c, h, w, PixelRange.MinusOneToOne);
+                    ImageGrid.SaveEach(dir, pixels, n, c, h, w, recipe.DataRange);
                     output.WriteLine($"wrote {n} images to {dir}");
                 }
                 return 0;

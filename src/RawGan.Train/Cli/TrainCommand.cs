@@ -14,14 +14,15 @@ public static class TrainCommand
     private static readonly Option<string?> Data = new("--data") { Description = "Folder of face images (JPEG/PNG/BMP, any tree). Default: built-in synthetic faces." };
     private static readonly Option<string?> Out = new("--out") { Description = "Run folder. Default: runs/<recipe>-<timestamp>." };
     private static readonly Option<int?> Crop = new("--crop") { Description = "Centre N x N box cut before resizing (CelebA's face box)." };
-    public static readonly Option<int?> Batch = new("--batch") { Description = "Images per step. Default: 128 (64 for the CPU preset)." };
+    public static readonly Option<int?> Batch = new("--batch") { Description = "Images per step. Default: the recipe's (dcgan and tfdcgan 128, torchfaces and vaegan 64, began 16; dcgan's CPU preset 64)." };
     private static readonly Option<int?> Epochs = new("--epochs") { Description = "Passes over the data. Default: 20." };
     private static readonly Option<long?> Steps = new("--steps") { Description = "Total steps (overrides --epochs)." };
     private static readonly Option<string> DeviceOption = new("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
     private static readonly Option<ulong> Seed = new("--seed") { Description = "Seed of initialisation, noise and data order.", DefaultValueFactory = _ => 0 };
     private static readonly Option<string?> Resume = new("--resume") { Description = "Continue the run in this folder from its newest checkpoint." };
-    private static readonly Option<int?> SampleEvery = new("--sample-every") { Description = "Steps between sample grids and monitor.png updates. Default: 500." };
+    public static readonly Option<int?> SampleEvery = new("--sample-every") { Description = "Steps between sample grids and monitor.png updates. Default: 500." };
     private static readonly Option<int?> CheckpointEvery = new("--checkpoint-every") { Description = "Steps between checkpoints. Default: 1000." };
+    private static readonly Option<int?> EvalEvery = new("--eval-every") { Description = "Steps between SWD measurements of G against the training data (1,024 images a side), logged to metrics.jsonl and monitor.png. Default: never." };
 
     public static Command Create(TextWriter output, TextWriter error)
     {
@@ -31,12 +32,13 @@ public static class TrainCommand
         train.Subcommands.Add(TrainTorchFaces.Create(output, error));
         train.Subcommands.Add(TrainVaeGan.Create(output, error));
         train.Subcommands.Add(TrainTfDcgan.Create(output, error));
+        train.Subcommands.Add(TrainBegan.Create(output, error));
         return train;
     }
 
     public static void AddCommon(Command command)
     {
-        foreach (var o in new Option[] { Data, Out, Crop, Batch, Epochs, Steps, DeviceOption, Seed, Resume, SampleEvery, CheckpointEvery })
+        foreach (var o in new Option[] { Data, Out, Crop, Batch, Epochs, Steps, DeviceOption, Seed, Resume, SampleEvery, CheckpointEvery, EvalEvery })
             command.Options.Add(o);
     }
 
@@ -56,6 +58,7 @@ public static class TrainCommand
             Resume = parsed.GetValue(Resume),
             SampleEvery = parsed.GetValue(SampleEvery) ?? defaults.SampleEvery,
             CheckpointEvery = parsed.GetValue(CheckpointEvery) ?? defaults.CheckpointEvery,
+            EvalEvery = parsed.GetValue(EvalEvery),
         };
     }
 

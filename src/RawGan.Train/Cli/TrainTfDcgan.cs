@@ -36,7 +36,7 @@ public static class TrainTfDcgan
                     Beta1 = parsed.GetValue(beta1),
                     RealLabel = parsed.GetValue(realLabel),
                 };
-                var run = common with { SampleEvery = parsed.GetValue<int?>("--sample-every") ?? SampleEvery };
+                var run = common with { SampleEvery = parsed.GetValue(TrainCommand.SampleEvery) ?? SampleEvery };
                 return (run, options.Size, JsonSerializer.Serialize(options));
             });
         });

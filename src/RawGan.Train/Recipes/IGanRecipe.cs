@@ -35,6 +35,24 @@ public interface IGanRecipe : IDisposable
     /// <summary>Images for latents z, with the generator in eval mode and no graph recorded.</summary>
     Tensor Generate(Tensor z);
 
+    /// <summary>Whether a step's metrics show D winning outright (its loss under 0.05) while G's loss is
+    /// over 5: the DCGAN seed's sign of collapse. The trainer warns when it lasts. Default: loss_D, loss_G.</summary>
+    bool DWinsOutright(IReadOnlyList<double> metrics) => Metric(metrics, "loss_D") < 0.05 && Metric(metrics, "loss_G") > 5;
+
+    /// <summary>A metric of this step by name; NaN when the recipe has none of that name.</summary>
+    double Metric(IReadOnlyList<double> metrics, string name)
+    {
+        int i = MetricNames.ToList().IndexOf(name);
+        return i < 0 ? double.NaN : metrics[i];
+    }
+
+    /// <summary>The pixel range of the images Step receives and Generate returns.</summary>
+    Images.PixelRange DataRange => Images.PixelRange.MinusOneToOne;
+
+    /// <summary>The generator network itself (every recipe registers it as "G"), for tools that
+    /// differentiate through it, such as latent inversion.</summary>
+    Module GeneratorModule => Modules.First(m => m.Name == "G").Module;
+
     /// <summary>monitor.png's panels: a title and the metric names drawn in it.</summary>
     IReadOnlyList<(string Title, string[] Series)> MonitorPanels => DefaultPanels(MetricNames);
 

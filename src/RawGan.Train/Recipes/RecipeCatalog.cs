@@ -6,7 +6,7 @@ namespace RawGan.Recipes;
 /// rebuild the networks a checkpoint was saved from.</summary>
 public static class RecipeCatalog
 {
-    public static IReadOnlyList<string> Names => ["dcgan", "torchfaces", "vaegan", "tfdcgan"];
+    public static IReadOnlyList<string> Names => ["dcgan", "torchfaces", "vaegan", "tfdcgan", "began"];
 
     public static IGanRecipe Create(string name, string optionsJson, Device device, Generator init, Generator noise) => name switch
     {
@@ -14,6 +14,7 @@ public static class RecipeCatalog
         "torchfaces" => new TorchFacesRecipe(Parse<TorchFacesOptions>(optionsJson), device, init, noise),
         "vaegan" => new VaeGanRecipe(Parse<VaeGanOptions>(optionsJson), device, init, noise),
         "tfdcgan" => new TfDcganRecipe(Parse<TfDcganOptions>(optionsJson), device, init, noise),
+        "began" => new BeganRecipe(Parse<BeganOptions>(optionsJson), device, init, noise),
         _ => throw new ArgumentException($"unknown recipe '{name}': known recipes are {string.Join(", ", Names)}"),
     };
 

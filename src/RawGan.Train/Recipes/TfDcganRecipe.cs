@@ -37,8 +37,8 @@ public sealed record TfDcganOptions
 /// Losses: D: BCE(D(x), 0.9) + BCE(D(G(z)), 0) (reals smoothed to 0.9); G: BCE(D(G(z)), 1).
 /// Updates: Adam(lr 2e-4, beta1 0.5) for both, D then G on the same z; weights Glorot-uniform,
 ///    biases 0 (TensorFlow's layer defaults).
-/// The trainer's images are in [-1, 1], so the step halves them; Generate returns tanh (undoubled
-/// [-1, 1]) so sample grids and `rawgan sample` show the tutorial's images at full contrast.
+/// Its data range is [-0.5, 0.5]: the trainer delivers real images in it, and Generate returns G's
+/// halved tanh in it.
 /// </summary>
 public sealed class TfDcganRecipe : IGanRecipe
 {
@@ -70,6 +70,7 @@ public sealed class TfDcganRecipe : IGanRecipe
     public IReadOnlyList<(string Name, Module Module)> Modules => [("G", _g), ("D", _d)];
     public IReadOnlyList<(string Name, Optimizer Optimizer)> Optimizers => [("G", _optG), ("D", _optD)];
     public IReadOnlyList<string> MetricNames => ["loss_D", "loss_G", "D_x", "D_G_z"];
+    public Images.PixelRange DataRange => Images.PixelRange.MinusHalfToHalf;
 
     /// <summary>G without the final halving: its tanh output is in [-1, 1].</summary>
     public static Sequential BuildGenerator(TfDcganOptions o, Generator init) => new(
@@ -107,11 +108,10 @@ public sealed class TfDcganRecipe : IGanRecipe
         int n = real.Shape[0];
         _g.Train();
         _d.Train();
-        var x = real * 0.5;
         var fake = _g.Forward(SampleLatent(n, _noise)) * 0.5;
 
         _optD.ZeroGrad();
-        var logitsReal = _d.Forward(x).Reshape(n);
+        var logitsReal = _d.Forward(real).Reshape(n);
         var logitsFake = _d.Forward(fake.Detach()).Reshape(n);
         var lossD = F.BinaryCrossEntropyWithLogits(logitsReal, F.Label(logitsReal, _options.RealLabel))
                     + F.BinaryCrossEntropyWithLogits(logitsFake, F.Label(logitsFake, 0));
@@ -133,7 +133,7 @@ public sealed class TfDcganRecipe : IGanRecipe
     {
         _g.Eval();
         using (Autograd.Autograd.NoGrad())
-            return _g.Forward(z);
+            return _g.Forward(z) * 0.5;
     }
 
     public void Dispose()

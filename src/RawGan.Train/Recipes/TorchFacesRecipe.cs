@@ -83,6 +83,13 @@ public sealed class TorchFacesRecipe : IGanRecipe
     public IReadOnlyList<(string Name, Module Module)> Modules => [("G", _g), ("D", _d), ("balance", _balance.Window)];
     public IReadOnlyList<(string Name, Optimizer Optimizer)> Optimizers => [("G", _optG), ("D", _optD)];
     public IReadOnlyList<string> MetricNames => ["gen", "fake", "real", .. Balancer.MetricNames];
+
+    /// <summary>D's loss is the sum of its errors on real and fake images; G's is gen.</summary>
+    public bool DWinsOutright(IReadOnlyList<double> metrics)
+    {
+        IGanRecipe self = this;
+        return self.Metric(metrics, "real") + self.Metric(metrics, "fake") < 0.05 && self.Metric(metrics, "gen") > 5;
+    }
     public IReadOnlyList<(string Title, string[] Series)> MonitorPanels => [ErrorPanel, .. Balancer.Panels];
 
     /// <summary>The seed's three curves, the BCE errors f, err_F and err_R.</summary>

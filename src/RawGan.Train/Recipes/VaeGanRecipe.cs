@@ -64,6 +64,13 @@ public sealed class VaeGanRecipe : IGanRecipe
     public IReadOnlyList<(string Name, Module Module)> Modules => [("E", _e), ("G", _g), ("D", _d), ("balance", _balance.Window)];
     public IReadOnlyList<(string Name, Optimizer Optimizer)> Optimizers => [("VAE", _optVae), ("D", _optD)];
     public IReadOnlyList<string> MetricNames => ["gen", "fake", "real", "kl", "recon", .. Balancer.MetricNames];
+
+    /// <summary>D's loss is the sum of its errors on real and fake images; G's is gen.</summary>
+    public bool DWinsOutright(IReadOnlyList<double> metrics)
+    {
+        IGanRecipe self = this;
+        return self.Metric(metrics, "real") + self.Metric(metrics, "fake") < 0.05 && self.Metric(metrics, "gen") > 5;
+    }
     public IReadOnlyList<(string Title, string[] Series)> MonitorPanels =>
         [TorchFacesRecipe.ErrorPanel, ("VAE: KL to N(0, I), reconstruction mean squared error", ["kl", "recon"]), .. Balancer.Panels];
 

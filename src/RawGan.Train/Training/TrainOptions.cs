@@ -14,6 +14,8 @@ public sealed record TrainOptions
     public string? Resume { get; init; }
     public int SampleEvery { get; init; } = 500;
     public int CheckpointEvery { get; init; } = 1000;
+    /// <summary>Steps between SWD measurements of the generator against the training data (Eval/TrainingEval.cs); null: never.</summary>
+    public int? EvalEvery { get; init; }
     public int KeepCheckpoints { get; init; } = 3;
     /// <summary>Warn of mode collapse after this many consecutive steps with D loss under 0.05 and G loss over 5.</summary>
     public int CollapsePatience { get; init; } = 200;
@@ -24,6 +26,7 @@ public sealed record TrainOptions
         if (Epochs is < 1) throw new ArgumentException("--epochs must be positive");
         if (Steps is < 1) throw new ArgumentException("--steps must be positive");
         if (SampleEvery < 1 || CheckpointEvery < 1) throw new ArgumentException("--sample-every and --checkpoint-every must be positive");
+        if (EvalEvery is < 1) throw new ArgumentException("--eval-every must be positive");
         if (KeepCheckpoints < 1) throw new ArgumentException("--keep-checkpoints must be at least 1");
     }
 }

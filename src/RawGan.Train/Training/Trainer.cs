@@ -48,13 +48,16 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
                 device = device.ToString(), version = typeof(Trainer).Assembly.GetName().Version?.ToString(3), images = data.Count });
         }
 
-        using var loader = new BatchLoader(data, new BatchLoaderOptions { BatchSize = options.Batch, Seed = (int)options.Seed }, position);
+        using var loader = new BatchLoader(data, new BatchLoaderOptions { BatchSize = options.Batch, Seed = (int)options.Seed, Range = recipe.DataRange }, position);
         long total = options.Steps ?? (long)(options.Epochs ?? 20) * loader.BatchesPerEpoch;
         log.WriteLine($"training {recipeName} on {device}: {data.Count} images of {data.Size}x{data.Size}, batch {options.Batch}, " +
                       $"{loader.BatchesPerEpoch} steps per epoch, {total} steps; run folder {folder.Root}");
 
         var fixedZ = recipe.SampleLatent(GridCount, new Generator(Seeds.FixedSamples(options.Seed))).DetachFromScope();
-        var history = LoadHistory(folder, recipe.MetricNames);
+        // --eval-every: SWD of G against the training data every N steps (Eval/TrainingEval.cs).
+        var eval = options.EvalEvery is int evalEvery ? new Eval.TrainingEval(data, evalEvery, options.Seed) : null;
+        var history = LoadHistory(folder, [.. recipe.MetricNames, .. eval?.Names ?? []]);
+        eval?.FillGaps(history);
         var progress = new ProgressLine(log, interactive: !Console.IsOutputRedirected && ReferenceEquals(log, Console.Out));
         var clock = Stopwatch.StartNew();
         long startStep = step;
@@ -97,20 +100,17 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
             var fields = new List<(string, double)> { ("step", step), ("epoch", epoch) };
             fields.AddRange(recipe.MetricNames.Zip(values));
             fields.AddRange([("lr", recipe.Optimizers[0].Optimizer.LearningRate), ("seconds_per_step", seconds), ("images_per_s", options.Batch / seconds)]);
+            if (eval is not null) fields.AddRange(eval.AfterStep(step, recipe, history));
             File.AppendAllLines(folder.Metrics, [RunFolder.MetricsLine(fields)]);
             history["step"].Add(step);
             for (int i = 0; i < values.Length; i++) history[recipe.MetricNames[i]].Add(values[i]);
 
-            if (recipe.MetricNames.Contains("loss_D") && recipe.MetricNames.Contains("loss_G"))
+            collapseRun = recipe.DWinsOutright(values) ? collapseRun + 1 : 0;
+            if (collapseRun >= options.CollapsePatience && !collapseWarned)
             {
-                bool collapsed = values[recipe.MetricNames.ToList().IndexOf("loss_D")] < 0.05 && values[recipe.MetricNames.ToList().IndexOf("loss_G")] > 5;
-                collapseRun = collapsed ? collapseRun + 1 : 0;
-                if (collapseRun >= options.CollapsePatience && !collapseWarned)
-                {
-                    progress.Break();
-                    log.WriteLine($"warning: D loss < 0.05 and G loss > 5 for {collapseRun} steps (step {step}): the generator may have collapsed; look at the samples");
-                    collapseWarned = true;
-                }
+                progress.Break();
+                log.WriteLine($"warning: D's loss < 0.05 and G's loss > 5 for {collapseRun} steps (step {step}): the generator may have collapsed; look at the samples");
+                collapseWarned = true;
             }
 
             double rate = (step - startStep) / clock.Elapsed.TotalSeconds;
@@ -122,9 +122,9 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
             if (step % options.SampleEvery == 0 || last)
             {
                 SaveSamples(recipe, fixedZ, folder.SamplePath(step));
-                MonitorPlot.Save(folder.Monitor, history["step"], recipe.MonitorPanels, history);
+                MonitorPlot.Save(folder.Monitor, history["step"], [.. recipe.MonitorPanels, .. eval?.Panels ?? []], history);
                 using (new TensorScope())
-                    recipe.SaveExtras(folder, step, FixedRealBatch(data, device));
+                    recipe.SaveExtras(folder, step, FixedRealBatch(data, recipe.DataRange, device));
             }
             if (step % options.CheckpointEvery == 0 || last)
             {
@@ -148,11 +148,11 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
     {
         using var scope = new TensorScope();
         var images = recipe.Generate(z);
-        ImageGrid.Save(path, images.ToFloatArray(), images.Shape[0], images.Shape[1], images.Shape[2], images.Shape[3], PixelRange.MinusOneToOne, nrow: 8);
+        ImageGrid.Save(path, images.ToFloatArray(), images.Shape[0], images.Shape[1], images.Shape[2], images.Shape[3], recipe.DataRange, nrow: 8);
     }
 
     /// <summary>The first images of the data set, always the same, for recipes' reconstruction grids.</summary>
-    private static Tensor FixedRealBatch(IImageDataset data, Device device)
+    private static Tensor FixedRealBatch(IImageDataset data, PixelRange range, Device device)
     {
         int n = Math.Min(GridCount / 2, data.Count), size = data.Size;
         var pixels = new byte[size * size * 3];
@@ -162,7 +162,7 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
             data.GetImage(i, pixels);
             for (int p = 0; p < size * size; p++)
                 for (int c = 0; c < 3; c++)
-                    nchw[((i * 3 + c) * size * size) + p] = pixels[p * 3 + c] / 127.5f - 1f;
+                    nchw[((i * 3 + c) * size * size) + p] = range.FromByte(pixels[p * 3 + c]);
         }
         return Tensor.FromArray(nchw, [n, 3, size, size], device);
     }
