@@ -13,8 +13,8 @@ public sealed record TrainBenchSettings(string Recipe, int Batch, int? Size, str
 
 /// <summary>
 /// Times training iterations of a recipe: the recipe is built as `rawgan train` builds it
-/// (<see cref="Trainer.CreateRecipe"/>), the batch is random images already on the device (no
-/// loader, no host copies), and each iteration is the trainer's <see cref="IGanRecipe.Step"/> in its
+/// (<see cref="Trainer.CreateRecipe"/>), the batch is random images in the recipe's data range,
+/// already on the device (no loader, no host copies), and each iteration is the trainer's <see cref="IGanRecipe.Step"/> in its
 /// own tensor scope, followed by <see cref="IBackend.Synchronize"/> so that the GPU's queued work is
 /// inside the time. The metrics stay on the device (the trainer reads them; a benchmark need not).
 /// </summary>
@@ -39,7 +39,8 @@ public static class TrainBench
                 throw new ArgumentException($"--size {asked}: the {settings.Recipe} recipe makes {size}x{size} images");
             long flopsPerImage = entry.FlopsPerImage(TraceNetworks(recipe, entry, channels, size, device));
 
-            using var real = Tensor.Rand([settings.Batch, channels, size, size], new Generator(settings.Seed + 1), device: device, low: -1, high: 1);
+            var range = recipe.DataRange;
+            using var real = Tensor.Rand([settings.Batch, channels, size, size], new Generator(settings.Seed + 1), device: device, low: range.Low, high: range.High);
             for (int i = 0; i < settings.Warmup; i++) Iterate(recipe, real, backend);
 
             var times = new double[settings.Iters];
