@@ -12,6 +12,15 @@ public readonly record struct PixelRange(float Low, float High)
 
     public float FromByte(byte value) => Low + value * (High - Low) / 255f;
 
+    /// <summary>An RGB image, bytes in HWC order, as float planes in CHW order (one image of an NCHW batch).</summary>
+    public void ToPlanes(ReadOnlySpan<byte> rgbHwc, Span<float> chw)
+    {
+        int plane = rgbHwc.Length / 3;
+        for (int p = 0; p < plane; p++)
+            for (int c = 0; c < 3; c++)
+                chw[c * plane + p] = FromByte(rgbHwc[p * 3 + c]);
+    }
+
     /// <summary>Clamps, then rounds half up, as torchvision's save_image does.</summary>
     public byte ToByte(float value)
     {

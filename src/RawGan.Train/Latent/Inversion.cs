@@ -84,9 +84,7 @@ public static class Inversion
             var image = ImageDecoder.TryDecode(File.ReadAllBytes(paths[i]), out string reason)
                 ?? throw new DataException($"image '{paths[i]}' cannot be read: {reason}");
             CropResize.Apply(image, crop, size, pixels);
-            for (int p = 0; p < size * size; p++)
-                for (int c = 0; c < 3; c++)
-                    nchw[((i * 3 + c) * size * size) + p] = pixels[p * 3 + c] / 127.5f - 1f;
+            PixelRange.MinusOneToOne.ToPlanes(pixels, nchw.AsSpan(i * pixels.Length, pixels.Length));
         }
         return Tensor.FromArray(nchw, [paths.Count, 3, size, size], device);
     }

@@ -160,9 +160,7 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
         for (int i = 0; i < n; i++)
         {
             data.GetImage(i, pixels);
-            for (int p = 0; p < size * size; p++)
-                for (int c = 0; c < 3; c++)
-                    nchw[((i * 3 + c) * size * size) + p] = range.FromByte(pixels[p * 3 + c]);
+            range.ToPlanes(pixels, nchw.AsSpan(i * pixels.Length, pixels.Length));
         }
         return Tensor.FromArray(nchw, [n, 3, size, size], device);
     }
