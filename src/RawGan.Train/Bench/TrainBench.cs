@@ -71,6 +71,7 @@ public static class TrainBench
                 MsMax = times.Max(),
                 GflopPerImage = flopsPerImage / 1e9,
                 PeakMemMb = cuda ? Mb(memory.PeakInUse) : Mb(PeakWorkingSet()),
+                TensorPeakMb = cuda ? null : Mb(CpuBackend.Instance.Allocator.Stats.PeakInUse),
                 ReservedMb = cuda ? Mb(memory.PeakReserved) : null,
                 AllocMbPerIter = cuda ? null : Mb(allocated) / times.Length,
                 CpuMsPerIter = cuda ? null : cpu.TotalMilliseconds / times.Length,
