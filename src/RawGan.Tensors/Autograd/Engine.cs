@@ -31,7 +31,14 @@ internal static class Engine
                 continue;
             }
 
-            var inputGrads = node.Backward(g);
+            // The temporaries of this node's backward go when it returns; what it hands back moves out.
+            Tensor?[] inputGrads;
+            using (var temporaries = new TensorScope())
+            {
+                inputGrads = node.Backward(g);
+                foreach (var ig in inputGrads)
+                    if (ig is not null && ReferenceEquals(ig.Scope, temporaries)) ig.MoveToOuterScope();
+            }
             for (int k = 0; k < node.Inputs.Length; k++)
             {
                 var input = node.Inputs[k];
@@ -56,8 +63,10 @@ internal static class Engine
                 }
             }
             if (!ReferenceEquals(g, gradient)) g.Dispose();
-            // The graph is freed after backward: what this node saved is no longer reachable.
+            // The graph is freed after backward: what this node saved is no longer reachable, and an
+            // intermediate result is needed by nobody else (its consumers came earlier in this walk).
             t.GradFn = null;
+            if (t.IsIntermediate) t.Dispose();
         }
     }
 
