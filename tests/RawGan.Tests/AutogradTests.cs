@@ -22,6 +22,20 @@ public class AutogradTests
     }
 
     [Fact]
+    public void LeavesGivenOneGradient_GetGradsOfTheirOwn_ThatAccumulateApart()
+    {
+        // add's backward hands the same gradient (here mul's, a fresh tensor) to both inputs: the
+        // leaves must not share it.
+        var a = Tensor.FromArray([1.0, 2.0], [2]);
+        var b = Tensor.FromArray([5.0, 6.0], [2]);
+        a.RequiresGrad = b.RequiresGrad = true;
+        ((a + b) * Tensor.FromArray([1.0, 1.0], [2])).Sum().Backward();
+        (a * 3.0).Sum().Backward();
+        Assert.Equal([4.0, 4.0], a.Grad!.ToDoubleArray());
+        Assert.Equal([1.0, 1.0], b.Grad!.ToDoubleArray());
+    }
+
+    [Fact]
     public void Detach_StopsGradients_AsInTheDiscriminatorStep()
     {
         var g = Tensor.FromArray([1.0, 2.0], [2]);
