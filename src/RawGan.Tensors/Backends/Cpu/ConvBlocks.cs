@@ -10,7 +10,8 @@ internal readonly struct ConvBlocks
 {
     /// <summary>
     /// Columns a block aims for. Measured on DCGAN-32's convs (batch 64, 2 cores, tools/GemmBench --conv): 256 and
-    /// 512 run alike, at about 300 GFLOP/s; 2048, with 4-8 MiB column matrices per core, is 15-25 % slower.
+    /// 512 run alike, at about 300 GFLOP/s; 2048, with 4-8 MiB column matrices per core, was 15-35 % slower in one
+    /// of two runs and level in the other. The smaller buffers decide.
     /// </summary>
     private const int TargetColumns = 256;
 
