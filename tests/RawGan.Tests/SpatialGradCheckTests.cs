@@ -78,6 +78,12 @@ public class SpatialGradCheckTests
         { [2, 3, 5, 5], 6, 3, 3, new Conv2dArgs(2, 2, 0, 0, Groups: 3), false },
         { [1, 2, 6, 7], 2, 3, 2, new Conv2dArgs(StrideH: 1, StrideW: 2, PadH: 2, PadW: 0, DilationH: 2, DilationW: 1), true },
         { [2, 2, 5, 4], 3, 4, 4, new Conv2dArgs(2, 2, 1, 1), true },
+        // The window covers the whole image: the batched Linear route (stride has no effect there).
+        { [3, 3, 3, 4], 4, 3, 4, new Conv2dArgs(1, 1), true },
+        { [2, 4, 2, 3], 6, 2, 3, new Conv2dArgs(2, 2, Groups: 2), false },
+        // One output position, but padded or dilated: not the Linear route.
+        { [2, 3, 2, 2], 2, 4, 4, new Conv2dArgs(1, 1, 1, 1), true },
+        { [2, 2, 4, 4], 3, 2, 2, new Conv2dArgs(1, 1, 0, 0, 3, 3), false },
     };
 
     [Theory]
@@ -151,6 +157,46 @@ public class SpatialGradCheckTests
         AssertClose("conv2d threaded dw", dwSum, w.Grad!.ToDoubleArray(), 1e-12);
     }
 
+    // x [N, C, H, W], O, kH, kW, geometry: batches big enough for several blocks of images per chunk and a
+    // remainder block (L = 4 puts up to 256 images in one GEMM), the Linear route over a batch, and wide rows.
+    public static TheoryData<int[], int, int, int, Conv2dArgs> BatchedCases => new()
+    {
+        { [601, 4, 4, 4], 6, 3, 3, new Conv2dArgs(2, 2, 1, 1, Groups: 2) },
+        { [45, 3, 9, 7], 5, 3, 2, new Conv2dArgs(1, 2, 1, 0, 2, 1) },
+        { [37, 6, 4, 4], 4, 4, 4, new Conv2dArgs(1, 1, Groups: 2) },
+        // Wide rows at stride 2 take im2col's vector deinterleave (float) with an odd and an even column padding.
+        { [5, 3, 9, 53], 4, 3, 4, new Conv2dArgs(2, 2, 1, 3) },
+        { [4, 2, 5, 40], 3, 2, 5, new Conv2dArgs(1, 2, 0, 2) },
+    };
+
+    /// <summary>All three directions on whole batches, float64 and float32 against direct loops in double.</summary>
+    [Theory]
+    [MemberData(nameof(BatchedCases))]
+    public void Conv2d_BatchedBlocks_MatchDirectLoops(int[] xShape, int o, int kh, int kw, Conv2dArgs args)
+    {
+        var x = GradCheck.Random(xShape, 20);
+        var w = GradCheck.Random([o, xShape[1] / args.Groups, kh, kw], 21);
+        var (expected, shape) = Reference.Conv2d(x, w, null, args);
+        var dy = GradCheck.Random(shape, 22);
+        var (dxExpected, dwExpected) = Reference.Conv2dGradients(x, w, dy, args);
+        foreach (var (dtype, tol) in new[] { (DType.Float64, 1e-12), (DType.Float32, 1e-4) })
+        {
+            var cpu = Backends.Cpu.CpuBackend.Instance;
+            var (xt, wt, dyt) = (x.To(dtype), w.To(dtype), dy.To(dtype));
+            var (y, dx, dw) = (Tensor.Zeros(shape, dtype), Tensor.Zeros(x.Shape, dtype), Tensor.Zeros(w.Shape, dtype));
+            cpu.Conv2dForward(y, xt, wt, args);
+            cpu.Conv2dBackwardData(dx, dyt, wt, args);
+            cpu.Conv2dBackwardFilter(dw, dyt, xt, args);
+            AssertClose($"batched conv2d {dtype} y", expected, y.ToDoubleArray(), tol);
+            AssertClose($"batched conv2d {dtype} dx", dxExpected, dx.ToDoubleArray(), tol);
+            AssertClose($"batched conv2d {dtype} dw", dwExpected, dw.ToDoubleArray(), tol);
+            // Fixed chunks and blocks, partial sums added in chunk order: a second run gives the same bits.
+            var dwAgain = Tensor.Zeros(w.Shape, dtype);
+            cpu.Conv2dBackwardFilter(dwAgain, dyt, xt, args);
+            Assert.Equal(dw.ToDoubleArray(), dwAgain.ToDoubleArray());
+        }
+    }
+
     // ---------------------------------------------------------------- conv_transpose2d
 
     [Fact]
@@ -180,6 +226,10 @@ public class SpatialGradCheckTests
         { [2, 3, 3, 4], 3, 3, 3, new Conv2dArgs(3, 3, 2, 2, Groups: 3), 1, true },
         { [1, 2, 4, 3], 2, 2, 2, new Conv2dArgs(1, 1, 1, 1, 2, 2), 1, true },
         { [1, 2, 3, 5], 3, 2, 3, new Conv2dArgs(StrideH: 2, StrideW: 1, PadH: 0, PadW: 1), 1, true },
+        // From a 1x1 input, DCGAN's first layer: the Linear route; with output padding the kernel no longer covers it.
+        { [3, 5, 1, 1], 4, 4, 4, new Conv2dArgs(1, 1), 0, false },
+        { [2, 4, 1, 1], 6, 3, 2, new Conv2dArgs(2, 2, Groups: 2), 0, true },
+        { [2, 4, 1, 1], 2, 3, 3, new Conv2dArgs(2, 2), 1, false },
     };
 
     /// <summary>outputPadding on both axes, except on a width axis of stride and dilation 1, where PyTorch's
@@ -434,6 +484,36 @@ public class SpatialGradCheckTests
                 y[((ni * o + oi) * ho + oh) * wo + ow] = sum;
             }
             return (y, [n, o, ho, wo]);
+        }
+
+        /// <summary>The gradients of <see cref="Conv2d"/> (without bias) for output gradient dy: every product
+        /// x[n, c, ih, iw] w[o, ci, i, j] of the forward sum sends dy[n, o, oh, ow] times its other factor back.</summary>
+        public static (double[] Dx, double[] Dw) Conv2dGradients(Tensor xt, Tensor wt, Tensor dyt, Conv2dArgs a)
+        {
+            var x = xt.ToDoubleArray(); var w = wt.ToDoubleArray(); var dy = dyt.ToDoubleArray();
+            int n = xt.Shape[0], c = xt.Shape[1], h = xt.Shape[2], wd = xt.Shape[3];
+            int o = wt.Shape[0], cg = wt.Shape[1], kh = wt.Shape[2], kw = wt.Shape[3], og = o / a.Groups;
+            int ho = dyt.Shape[2], wo = dyt.Shape[3];
+            var dx = new double[x.Length];
+            var dw = new double[w.Length];
+            for (int ni = 0; ni < n; ni++)
+            for (int oi = 0; oi < o; oi++)
+            for (int oh = 0; oh < ho; oh++)
+            for (int ow = 0; ow < wo; ow++)
+            {
+                double g = dy[((ni * o + oi) * ho + oh) * wo + ow];
+                for (int ci = 0; ci < cg; ci++)
+                for (int i = 0; i < kh; i++)
+                for (int j = 0; j < kw; j++)
+                {
+                    int ih = oh * a.StrideH - a.PadH + i * a.DilationH, iw = ow * a.StrideW - a.PadW + j * a.DilationW;
+                    if (ih < 0 || ih >= h || iw < 0 || iw >= wd) continue;
+                    int xi = ((ni * c + oi / og * cg + ci) * h + ih) * wd + iw, wi = ((oi * cg + ci) * kh + i) * kw + j;
+                    dx[xi] += g * w[wi];
+                    dw[wi] += g * x[xi];
+                }
+            }
+            return (dx, dw);
         }
 
         /// <summary>Scatter form: input pixel x[n, ci, ih, iw] adds x w[ci, oc, i, j] to output channel

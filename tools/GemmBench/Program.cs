@@ -10,7 +10,15 @@ using RawGan.Tests;
 // backward GEMMs. Every timed configuration is first checked against the naive result (or, where naive is too slow
 // to run, against the Vector256 path). Prints the median and the best of the repeats after a warm-up, by the wall
 // clock, and for one thread also per second of the thread's own CPU time, which time-slicing on a shared machine
-// does not inflate. Usage: dotnet run -c Release --project tools/GemmBench [-- --quick]
+// does not inflate. Usage: dotnet run -c Release --project tools/GemmBench [-- --quick | --conv [size]]
+// --conv times the CPU backend's convolutions instead (ConvBench.cs).
+
+int conv = Array.IndexOf(args, "--conv");
+if (conv >= 0)
+{
+    ConvBench.Run(conv + 1 < args.Length ? int.Parse(args[conv + 1]) : 32);
+    return;
+}
 
 bool quick = args.Contains("--quick");
 int cores = Environment.ProcessorCount;

@@ -3,12 +3,15 @@ using System.Numerics;
 
 namespace RawGan.Backends.Cpu;
 
-// conv2d as im2col + GEMM, per image and group (Caffe's formulation). With col = im2col(x[n, g])
-// of shape [K = C/g * kH * kW, L = Ho * Wo] and W[g] the weight rows of group g as [O/g, K]:
-//   forward          y[n, g]  = W[g] @ col
-//   data gradient    dx[n, g] = col2im(W[g]^T @ dy[n, g])
-//   filter gradient  dW[g]   += dy[n, g] @ col^T, summed over n
-// Images are spread over cores in fixed chunks, each with its own column buffer.
+// conv2d as im2col + GEMM (Caffe's formulation), on blocks of images. With col = im2col of a block's images
+// side by side, [K = C/g * kH * kW, B * L] for B images of L = Ho * Wo output positions, W[g] the weight rows of
+// group g as [O/g, K] and dy[g] the block's output gradients side by side as [O/g, B * L]:
+//   forward          y[g]    = W[g] @ col, then scattered to each image
+//   data gradient    dx[g]   = col2im(W[g]^T @ dy[g]), per image
+//   filter gradient  dW[g]  += dy[g] @ col^T, summed over the blocks
+// One GEMM per image had only L = 16 to 256 columns at DCGAN-32 and ran at 40-100 GFLOP/s; blocks of about 256
+// columns run at about 300 on 2 cores (docs/benchmarks.md). ConvBlocks lays out blocks and threads: chunks of images
+// run in parallel, each with its own buffers. Convs whose window covers the whole image go to ConvLinear.
 public sealed partial class CpuBackend
 {
     public void Conv2dForward(Tensor y, Tensor x, Tensor w, Conv2dArgs args)
@@ -41,22 +44,37 @@ public sealed partial class CpuBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (ya, yo) = Raw<T>(y); var (xa, xo) = Raw<T>(x); var (wa, wo) = Raw<T>(w);
-        int imageSize = g.C * g.H * g.W, groupImage = g.Cg * g.H * g.W;
-        Chunks.Run(g.N, g.Work, (_, start, end) =>
+        if (g.IsLinear) { ConvLinear.Forward(ya, yo, xa, xo, wa, wo, g); return; }
+        var plan = new ConvBlocks(g);
+        Chunks.Run(g.N, plan.Chunks, (_, start, end) =>
         {
-            var col = ArrayPool<T>.Shared.Rent(g.K * g.L);
+            var col = ArrayPool<T>.Shared.Rent(g.K * plan.Images * g.L);
+            var block = ArrayPool<T>.Shared.Rent(g.Og * plan.Images * g.L);
+            var staging = ArrayPool<T>.Shared.Rent(Im2Col.StagingSize(g));
             try
             {
-                for (int n = start; n < end; n++)
-                for (int gr = 0; gr < g.Groups; gr++)
+                for (int n0 = start; n0 < end; n0 += plan.Images)
                 {
-                    Im2Col.Pack<T>(xa.AsSpan(xo + n * imageSize + gr * groupImage, groupImage), col, g);
-                    Gemm.Run(false, false, g.Og, g.L, g.K,
-                        T.One, wa.AsSpan(wo + gr * g.Og * g.K, g.Og * g.K), g.K, col.AsSpan(0, g.K * g.L), g.L,
-                        T.Zero, ya.AsSpan(yo + (n * g.O + gr * g.Og) * g.L, g.Og * g.L), g.L);
+                    int images = Math.Min(plan.Images, end - n0), cols = images * g.L;
+                    for (int gr = 0; gr < g.Groups; gr++)
+                    {
+                        for (int i = 0; i < images; i++)
+                            Im2Col.Pack<T>(xa.AsSpan(xo + g.ImageOffset(n0 + i, gr), g.GroupImage), col.AsSpan(i * g.L), cols, staging, g);
+                        // A single image's result is already laid out as y[n, g]: write it there.
+                        var result = images == 1 ? ya.AsSpan(yo + g.OutputOffset(n0, gr), g.Og * cols) : block.AsSpan(0, g.Og * cols);
+                        Gemm.Run(Gemm.BestIsa, plan.GemmThreads, false, false, g.Og, cols, g.K,
+                            T.One, wa.AsSpan(wo + gr * g.Og * g.K, g.Og * g.K), g.K, col.AsSpan(0, g.K * cols), cols,
+                            T.Zero, result, cols);
+                        if (images > 1) Scatter<T>(block, ya, yo, n0, images, gr, g);
+                    }
                 }
             }
-            finally { ArrayPool<T>.Shared.Return(col); }
+            finally
+            {
+                ArrayPool<T>.Shared.Return(col);
+                ArrayPool<T>.Shared.Return(block);
+                ArrayPool<T>.Shared.Return(staging);
+            }
         });
     }
 
@@ -64,24 +82,35 @@ public sealed partial class CpuBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (dxa, dxo) = Raw<T>(dx); var (dya, dyo) = Raw<T>(dy); var (wa, wo) = Raw<T>(w);
-        int imageSize = g.C * g.H * g.W, groupImage = g.Cg * g.H * g.W;
-        Chunks.Run(g.N, g.Work, (_, start, end) =>
+        if (g.IsLinear) { ConvLinear.BackwardData(dxa, dxo, dya, dyo, wa, wo, g); return; }
+        var plan = new ConvBlocks(g);
+        Chunks.Run(g.N, plan.Chunks, (_, start, end) =>
         {
-            var col = ArrayPool<T>.Shared.Rent(g.K * g.L);
+            var col = ArrayPool<T>.Shared.Rent(g.K * plan.Images * g.L);
+            var block = ArrayPool<T>.Shared.Rent(g.Og * plan.Images * g.L);
+            var staging = ArrayPool<T>.Shared.Rent(Im2Col.StagingSize(g));
             try
             {
-                for (int n = start; n < end; n++)
-                for (int gr = 0; gr < g.Groups; gr++)
+                for (int n0 = start; n0 < end; n0 += plan.Images)
                 {
-                    Gemm.Run(true, false, g.K, g.L, g.Og,
-                        T.One, wa.AsSpan(wo + gr * g.Og * g.K, g.Og * g.K), g.K, dya.AsSpan(dyo + (n * g.O + gr * g.Og) * g.L, g.Og * g.L), g.L,
-                        T.Zero, col.AsSpan(0, g.K * g.L), g.L);
-                    var image = dxa.AsSpan(dxo + n * imageSize + gr * groupImage, groupImage);
-                    image.Clear();
-                    Im2Col.Unpack<T>(col, image, g);
+                    int images = Math.Min(plan.Images, end - n0), cols = images * g.L;
+                    for (int gr = 0; gr < g.Groups; gr++)
+                    {
+                        var grad = Gather<T>(dya, dyo, n0, images, gr, block, g);
+                        Gemm.Run(Gemm.BestIsa, plan.GemmThreads, true, false, g.K, cols, g.Og,
+                            T.One, wa.AsSpan(wo + gr * g.Og * g.K, g.Og * g.K), g.K, grad, cols,
+                            T.Zero, col.AsSpan(0, g.K * cols), cols);
+                        for (int i = 0; i < images; i++)
+                            Im2Col.Unpack<T>(col.AsSpan(i * g.L), cols, dxa.AsSpan(dxo + g.ImageOffset(n0 + i, gr), g.GroupImage), staging, g);
+                    }
                 }
             }
-            finally { ArrayPool<T>.Shared.Return(col); }
+            finally
+            {
+                ArrayPool<T>.Shared.Return(col);
+                ArrayPool<T>.Shared.Return(block);
+                ArrayPool<T>.Shared.Return(staging);
+            }
         });
     }
 
@@ -91,32 +120,45 @@ public sealed partial class CpuBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (dwa, dwo) = Raw<T>(dw); var (dya, dyo) = Raw<T>(dy); var (xa, xo) = Raw<T>(x);
-        int imageSize = g.C * g.H * g.W, groupImage = g.Cg * g.H * g.W, size = g.O * g.K;
+        int size = g.O * g.K;
         if (g.N == 0) { dwa.AsSpan(dwo, size).Clear(); return; }
-        int chunks = Chunks.CountFor(g.N, g.Work);
-        var partials = new T[chunks][];
-        for (int c = 1; c < chunks; c++) partials[c] = ArrayPool<T>.Shared.Rent(size);
+        if (g.IsLinear) { ConvLinear.BackwardFilter(dwa, dwo, dya, dyo, xa, xo, g); return; }
+        var plan = new ConvBlocks(g);
+        var partials = new T[plan.Chunks][];
+        for (int c = 1; c < plan.Chunks; c++) partials[c] = ArrayPool<T>.Shared.Rent(size);
         try
         {
-            Chunks.Run(g.N, chunks, (chunk, start, end) =>
+            Chunks.Run(g.N, plan.Chunks, (chunk, start, end) =>
             {
                 var (part, partOffset) = chunk == 0 ? (dwa, dwo) : (partials[chunk], 0);
-                var col = ArrayPool<T>.Shared.Rent(g.K * g.L);
+                var col = ArrayPool<T>.Shared.Rent(g.K * plan.Images * g.L);
+                var block = ArrayPool<T>.Shared.Rent(g.Og * plan.Images * g.L);
+                var staging = ArrayPool<T>.Shared.Rent(Im2Col.StagingSize(g));
                 try
                 {
-                    for (int n = start; n < end; n++)
-                    for (int gr = 0; gr < g.Groups; gr++)
+                    for (int n0 = start; n0 < end; n0 += plan.Images)
                     {
-                        Im2Col.Pack<T>(xa.AsSpan(xo + n * imageSize + gr * groupImage, groupImage), col, g);
-                        Gemm.Run(false, true, g.Og, g.K, g.L,
-                            T.One, dya.AsSpan(dyo + (n * g.O + gr * g.Og) * g.L, g.Og * g.L), g.L, col.AsSpan(0, g.K * g.L), g.L,
-                            n == start ? T.Zero : T.One, part.AsSpan(partOffset + gr * g.Og * g.K, g.Og * g.K), g.K);
+                        int images = Math.Min(plan.Images, end - n0), cols = images * g.L;
+                        for (int gr = 0; gr < g.Groups; gr++)
+                        {
+                            for (int i = 0; i < images; i++)
+                                Im2Col.Pack<T>(xa.AsSpan(xo + g.ImageOffset(n0 + i, gr), g.GroupImage), col.AsSpan(i * g.L), cols, staging, g);
+                            var grad = Gather<T>(dya, dyo, n0, images, gr, block, g);
+                            Gemm.Run(Gemm.BestIsa, plan.GemmThreads, false, true, g.Og, g.K, cols,
+                                T.One, grad, cols, col.AsSpan(0, g.K * cols), cols,
+                                n0 == start ? T.Zero : T.One, part.AsSpan(partOffset + gr * g.Og * g.K, g.Og * g.K), g.K);
+                        }
                     }
                 }
-                finally { ArrayPool<T>.Shared.Return(col); }
+                finally
+                {
+                    ArrayPool<T>.Shared.Return(col);
+                    ArrayPool<T>.Shared.Return(block);
+                    ArrayPool<T>.Shared.Return(staging);
+                }
             });
             var total = dwa.AsSpan(dwo, size);
-            for (int c = 1; c < chunks; c++)
+            for (int c = 1; c < plan.Chunks; c++)
             {
                 var part = partials[c].AsSpan(0, size);
                 for (int i = 0; i < size; i++) total[i] += part[i];
@@ -124,7 +166,34 @@ public sealed partial class CpuBackend
         }
         finally
         {
-            for (int c = 1; c < chunks; c++) ArrayPool<T>.Shared.Return(partials[c]);
+            for (int c = 1; c < plan.Chunks; c++) ArrayPool<T>.Shared.Return(partials[c]);
         }
+    }
+
+    /// <summary>Copies a block's result [Og, images * L] to y[n0 + i, gr * Og + o, :] for each image i.</summary>
+    private static void Scatter<T>(T[] block, T[] ya, int yo, int n0, int images, int gr, in ConvGeometry g)
+    {
+        int cols = images * g.L;
+        for (int i = 0; i < images; i++)
+        {
+            int dst = yo + g.OutputOffset(n0 + i, gr);
+            for (int o = 0; o < g.Og; o++)
+                block.AsSpan(o * cols + i * g.L, g.L).CopyTo(ya.AsSpan(dst + o * g.L, g.L));
+        }
+    }
+
+    /// <summary>The block's output gradients as one matrix [Og, images * L]: dy[n0, gr] itself for a single
+    /// image, else copied side by side into block.</summary>
+    private static ReadOnlySpan<T> Gather<T>(T[] dya, int dyo, int n0, int images, int gr, T[] block, in ConvGeometry g)
+    {
+        int cols = images * g.L;
+        if (images == 1) return dya.AsSpan(dyo + g.OutputOffset(n0, gr), g.Og * g.L);
+        for (int i = 0; i < images; i++)
+        {
+            int src = dyo + g.OutputOffset(n0 + i, gr);
+            for (int o = 0; o < g.Og; o++)
+                dya.AsSpan(src + o * g.L, g.L).CopyTo(block.AsSpan(o * cols + i * g.L, g.L));
+        }
+        return block.AsSpan(0, g.Og * cols);
     }
 }
