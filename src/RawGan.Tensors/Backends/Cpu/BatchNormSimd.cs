@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace RawGan.Backends.Cpu;
@@ -36,7 +37,7 @@ internal static class BatchNormSimd
             int k = 0;
             for (; k <= p.Length - Block; k += Block)
             {
-                Load(p[k..], out var a, out var b);
+                Load(p, k, out var a, out var b);
                 lo += a; hi += b;
             }
             for (; k < p.Length; k++) tail += double.CreateTruncating(p[k]);
@@ -57,7 +58,7 @@ internal static class BatchNormSimd
             int k = 0;
             for (; k <= p.Length - Block; k += Block)
             {
-                Load(p[k..], out var a, out var b);
+                Load(p, k, out var a, out var b);
                 a -= m; b -= m;
                 lo += a * a; hi += b * b;
             }
@@ -84,8 +85,8 @@ internal static class BatchNormSimd
             int k = 0;
             for (; k <= src.Length - Block; k += Block)
             {
-                Load(src[k..], out var a, out var b);
-                Store(dst[k..], (a - m) * s + bv, (b - m) * s + bv);
+                Load(src, k, out var a, out var b);
+                Store(dst, k, (a - m) * s + bv, (b - m) * s + bv);
             }
             for (; k < src.Length; k++) dst[k] = T.CreateTruncating((double.CreateTruncating(src[k]) - mean) * scale + beta);
         }
@@ -105,8 +106,8 @@ internal static class BatchNormSimd
             int k = 0;
             for (; k <= g.Length - Block; k += Block)
             {
-                Load(g[k..], out var ga, out var gb);
-                Load(xs[k..], out var xa, out var xb);
+                Load(g, k, out var ga, out var gb);
+                Load(xs, k, out var xa, out var xb);
                 sLo += ga; sHi += gb;
                 pLo += ga * (xa - m); pHi += gb * (xb - m);
             }
@@ -135,38 +136,42 @@ internal static class BatchNormSimd
             int k = 0;
             for (; k <= o.Length - Block; k += Block)
             {
-                Load(g[k..], out var ga, out var gb);
-                Load(xs[k..], out var xa, out var xb);
-                Store(o[k..], av * ga + bv * (xa - m) + sv, av * gb + bv * (xb - m) + sv);
+                Load(g, k, out var ga, out var gb);
+                Load(xs, k, out var xa, out var xb);
+                Store(o, k, av * ga + bv * (xa - m) + sv, av * gb + bv * (xb - m) + sv);
             }
             for (; k < o.Length; k++)
                 o[k] = T.CreateTruncating(a * double.CreateTruncating(g[k]) + b * (double.CreateTruncating(xs[k]) - mean) + shift);
         }
     }
 
-    /// <summary>The first <see cref="Block"/> elements of s as two double vectors.</summary>
-    private static void Load<T>(ReadOnlySpan<T> s, out Vector<double> lo, out Vector<double> hi) where T : unmanaged
+    // Unchecked loads and stores: every caller's loop keeps k + Block within the span.
+
+    /// <summary>s[k .. k + Block) as two double vectors.</summary>
+    private static void Load<T>(ReadOnlySpan<T> s, int k, out Vector<double> lo, out Vector<double> hi) where T : unmanaged
     {
+        ref T s0 = ref MemoryMarshal.GetReference(s);
         if (typeof(T) == typeof(float))
         {
-            Vector.Widen(new Vector<float>(MemoryMarshal.Cast<T, float>(s)), out lo, out hi);
+            Vector.Widen(Vector.LoadUnsafe(ref Unsafe.As<T, float>(ref s0), (nuint)k), out lo, out hi);
             return;
         }
-        var d = MemoryMarshal.Cast<T, double>(s);
-        lo = new Vector<double>(d);
-        hi = new Vector<double>(d[Vector<double>.Count..]);
+        ref double d = ref Unsafe.As<T, double>(ref s0);
+        lo = Vector.LoadUnsafe(ref d, (nuint)k);
+        hi = Vector.LoadUnsafe(ref d, (nuint)(k + Vector<double>.Count));
     }
 
-    /// <summary>Writes lo, hi to the first <see cref="Block"/> elements of s, rounding to float32 if s is.</summary>
-    private static void Store<T>(Span<T> s, Vector<double> lo, Vector<double> hi) where T : unmanaged
+    /// <summary>Writes lo, hi to s[k .. k + Block), rounding to float32 if s is.</summary>
+    private static void Store<T>(Span<T> s, int k, Vector<double> lo, Vector<double> hi) where T : unmanaged
     {
+        ref T s0 = ref MemoryMarshal.GetReference(s);
         if (typeof(T) == typeof(float))
         {
-            Vector.Narrow(lo, hi).CopyTo(MemoryMarshal.Cast<T, float>(s));
+            Vector.Narrow(lo, hi).StoreUnsafe(ref Unsafe.As<T, float>(ref s0), (nuint)k);
             return;
         }
-        var d = MemoryMarshal.Cast<T, double>(s);
-        lo.CopyTo(d);
-        hi.CopyTo(d[Vector<double>.Count..]);
+        ref double d = ref Unsafe.As<T, double>(ref s0);
+        lo.StoreUnsafe(ref d, (nuint)k);
+        hi.StoreUnsafe(ref d, (nuint)(k + Vector<double>.Count));
     }
 }

@@ -1,10 +1,12 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 
 namespace RawGan.Backends.Cpu;
 
 // Each update runs whole vectors, then the same formula per element on the tail. The vector code keeps
 // the scalar code's operations and their order (RyuJIT never fuses a multiply and an add on its own), so
 // every element gets the same bits as the plain loop, and as the CUDA kernels, built with --fmad=false.
+// Vector loads and stores are unchecked: the spans of one update have one length, checked when sliced.
 public sealed partial class CpuBackend
 {
     public void SgdStep(Tensor param, Tensor grad, Tensor? momentumBuffer, double lr, double momentum, double weightDecay, bool firstStep)
@@ -22,17 +24,18 @@ public sealed partial class CpuBackend
         {
             var p = Span<T>(param)[start..end]; var g = Span<T>(grad)[start..end];
             var buf = buffer is null ? default : Span<T>(buffer)[start..end];
+            ref T p0 = ref MemoryMarshal.GetReference(p), g0 = ref MemoryMarshal.GetReference(g), buf0 = ref MemoryMarshal.GetReference(buf);
             int i = 0;
             for (; i <= p.Length - Vector<T>.Count; i += Vector<T>.Count)
             {
-                var pv = new Vector<T>(p[i..]);
-                var d = new Vector<T>(g[i..]) + wdv * pv;
+                var pv = Vector.LoadUnsafe(ref p0, (nuint)i);
+                var d = Vector.LoadUnsafe(ref g0, (nuint)i) + wdv * pv;
                 if (buffer is not null)
                 {
-                    if (!firstStep) d = muv * new Vector<T>(buf[i..]) + d;
-                    d.CopyTo(buf[i..]);
+                    if (!firstStep) d = muv * Vector.LoadUnsafe(ref buf0, (nuint)i) + d;
+                    d.StoreUnsafe(ref buf0, (nuint)i);
                 }
-                (pv - ratev * d).CopyTo(p[i..]);
+                (pv - ratev * d).StoreUnsafe(ref p0, (nuint)i);
             }
             for (; i < p.Length; i++)
             {
@@ -68,16 +71,18 @@ public sealed partial class CpuBackend
         {
             var p = Span<T>(param)[start..end]; var g = Span<T>(grad)[start..end];
             var m = Span<T>(mt)[start..end]; var v = Span<T>(vt)[start..end];
+            ref T p0 = ref MemoryMarshal.GetReference(p), g0 = ref MemoryMarshal.GetReference(g);
+            ref T m0 = ref MemoryMarshal.GetReference(m), v0 = ref MemoryMarshal.GetReference(v);
             int i = 0;
             for (; i <= p.Length - Vector<T>.Count; i += Vector<T>.Count)
             {
-                var pv = new Vector<T>(p[i..]);
-                var d = new Vector<T>(g[i..]) + wdv * pv;
-                var mv = b1v * new Vector<T>(m[i..]) + c1v * d;
-                var vv = b2v * new Vector<T>(v[i..]) + c2v * d * d;
-                mv.CopyTo(m[i..]);
-                vv.CopyTo(v[i..]);
-                (pv - stepv * mv / (Vector.SquareRoot(vv) / corr2v + epsv)).CopyTo(p[i..]);
+                var pv = Vector.LoadUnsafe(ref p0, (nuint)i);
+                var d = Vector.LoadUnsafe(ref g0, (nuint)i) + wdv * pv;
+                var mv = b1v * Vector.LoadUnsafe(ref m0, (nuint)i) + c1v * d;
+                var vv = b2v * Vector.LoadUnsafe(ref v0, (nuint)i) + c2v * d * d;
+                mv.StoreUnsafe(ref m0, (nuint)i);
+                vv.StoreUnsafe(ref v0, (nuint)i);
+                (pv - stepv * mv / (Vector.SquareRoot(vv) / corr2v + epsv)).StoreUnsafe(ref p0, (nuint)i);
             }
             for (; i < p.Length; i++)
             {
@@ -103,14 +108,15 @@ public sealed partial class CpuBackend
         Chunks.Run(param.NumEl, (long)param.NumEl, (_, start, end) =>
         {
             var p = Span<T>(param)[start..end]; var g = Span<T>(grad)[start..end]; var s = Span<T>(squareAvg)[start..end];
+            ref T p0 = ref MemoryMarshal.GetReference(p), g0 = ref MemoryMarshal.GetReference(g), s0 = ref MemoryMarshal.GetReference(s);
             int i = 0;
             for (; i <= p.Length - Vector<T>.Count; i += Vector<T>.Count)
             {
-                var pv = new Vector<T>(p[i..]);
-                var d = new Vector<T>(g[i..]) + wdv * pv;
-                var sv = av * new Vector<T>(s[i..]) + cav * d * d;
-                sv.CopyTo(s[i..]);
-                (pv - ratev * d / (Vector.SquareRoot(sv) + epsv)).CopyTo(p[i..]);
+                var pv = Vector.LoadUnsafe(ref p0, (nuint)i);
+                var d = Vector.LoadUnsafe(ref g0, (nuint)i) + wdv * pv;
+                var sv = av * Vector.LoadUnsafe(ref s0, (nuint)i) + cav * d * d;
+                sv.StoreUnsafe(ref s0, (nuint)i);
+                (pv - ratev * d / (Vector.SquareRoot(sv) + epsv)).StoreUnsafe(ref p0, (nuint)i);
             }
             for (; i < p.Length; i++)
             {

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 
 namespace RawGan.Backends.Cpu;
 
@@ -65,16 +66,19 @@ internal static class Pointwise
         Split(output.NumEl, VectorParallelThreshold, (start, end) =>
         {
             var o = outArray.AsSpan(outOff + start, end - start);
-            ReadOnlySpan<T> x = aArray.AsSpan(aOff + start, end - start), y = bArray.AsSpan(bOff + start, end - start);
+            ReadOnlySpan<T> x = aArray.AsSpan(aOff + start, o.Length), y = bArray.AsSpan(bOff + start, o.Length);
+            // Unchecked loads and stores: the three spans have one length, checked as they were sliced.
+            ref T o0 = ref MemoryMarshal.GetReference(o);
+            ref T x0 = ref MemoryMarshal.GetReference(x), y0 = ref MemoryMarshal.GetReference(y);
             int i = 0;
             for (; i <= o.Length - Vector<T>.Count; i += Vector<T>.Count)
-                op.Apply(new Vector<T>(x[i..]), new Vector<T>(y[i..]), pv).CopyTo(o[i..]);
+                op.Apply(Vector.LoadUnsafe(ref x0, (nuint)i), Vector.LoadUnsafe(ref y0, (nuint)i), pv).StoreUnsafe(ref o0, (nuint)i);
             for (; i < o.Length; i++) o[i] = op.Apply(x[i], y[i], p);
         });
     }
 
     /// <summary>body(start, end) over [0, n), in one piece per core from threshold elements up; every
-    /// piece but the last a multiple of 16 elements, so whole vectors of any width.</summary>
+    /// piece but the last a multiple of 16 elements, so whole vectors of up to 16 lanes.</summary>
     private static void Split(int n, int threshold, Action<int, int> body)
     {
         int cores = Environment.ProcessorCount;
