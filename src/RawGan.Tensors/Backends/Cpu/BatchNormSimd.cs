@@ -20,7 +20,7 @@ internal readonly record struct ChannelPlanes(int N, int C, int HW)
 /// blocks of <see cref="Block"/> elements held as two double vectors (float32 widened on load and rounded
 /// once on store, as the scalar formula does), its tail element by element. The two halves of a block feed
 /// separate accumulators, so consecutive adds do not wait on each other; the order of additions depends
-/// on the shape alone, so results are the same on every run.
+/// on the shape and the vector width alone, so results are the same on every run.
 /// </summary>
 internal static class BatchNormSimd
 {
