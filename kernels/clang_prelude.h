@@ -23,9 +23,13 @@ typedef __SIZE_TYPE__ size_t;
 #include <__clang_cuda_device_functions.h>
 #include <__clang_cuda_math.h>
 
-// NVRTC's vector type and the warp shuffle (clang's version lives in a header that needs CUDA's).
+// NVRTC's vector types and the warp shuffle (clang's version lives in a header that needs CUDA's).
 struct __attribute__((aligned(16))) float4 {
     float x, y, z, w;
+};
+
+struct __attribute__((aligned(8))) float2 {
+    float x, y;
 };
 
 static __device__ __forceinline__ float __shfl_down_sync(unsigned int mask, float value, unsigned int delta) {

@@ -1,6 +1,8 @@
-// 2-d max pooling over NCHW planes, padding counted as -inf. The backward is a gather: each
-// input element sums dy over the windows whose first maximum it is (PyTorch's choice), so no
-// atomics and a deterministic result.
+// 2-d max pooling over NCHW planes, padding counted as -inf. The gradient goes to each window's
+// first maximum (PyTorch's choice). Two backwards, neither with atomics: a gather for any geometry
+// (each input element sums dy over the windows whose maximum it is), and for windows that tile the
+// input (stride = kernel, no padding: the 2x2 pools of the GANs here) one thread per tile that finds
+// its maximum once and writes the whole tile.
 #include "common.cuh"
 
 // The flat index (within the plane) of the first maximum of window (oh, ow); NaN wins, as in PyTorch.
@@ -57,5 +59,31 @@ extern "C" __global__ void max_pool2d_backward_f32(float* dx, const float* dy, c
                 if (window_argmax(xp, g, oh, ow, best) == self) acc += dyp[oh * g.ow + ow];
             }
         dx[i] = acc;
+    }
+}
+
+// Windows that tile the input (kh = sh, kw = sw, no padding). Tiles past the last window (when the
+// size is not a multiple of the window) get zeros.
+extern "C" __global__ void max_pool2d_backward_tiled_f32(float* dx, const float* dy, const float* x, Pool2d g) {
+    int th = (g.h + g.kh - 1) / g.kh, tw = (g.w + g.kw - 1) / g.kw;
+    long long total = (long long)g.planes * th * tw;
+    for (long long i = global_thread(); i < total; i += grid_threads()) {
+        int plane, oh, ow;
+        split_plane_index(i, th, tw, plane, oh, ow);
+        const float* xp = x + (long long)plane * g.h * g.w;
+        float* dxp = dx + (long long)plane * g.h * g.w;
+        bool window = oh < g.oh && ow < g.ow;
+        float best, grad = 0.0f;
+        int arg = -1;
+        if (window) {
+            arg = window_argmax(xp, g, oh, ow, best);
+            grad = dy[((long long)plane * g.oh + oh) * g.ow + ow];
+        }
+        int h0 = oh * g.kh, w0 = ow * g.kw;
+        for (int a = 0; a < g.kh && h0 + a < g.h; ++a)
+            for (int b = 0; b < g.kw && w0 + b < g.w; ++b) {
+                int at = (h0 + a) * g.w + w0 + b;
+                dxp[at] = at == arg ? grad : 0.0f;
+            }
     }
 }

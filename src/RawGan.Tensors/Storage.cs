@@ -24,6 +24,9 @@ public abstract class Storage
     public long Bytes => (long)Count * DType.ElementSize();
     public bool IsFreed => Volatile.Read(ref _refs) <= 0;
 
+    /// <summary>More than one view holds this storage.</summary>
+    internal bool IsShared => Volatile.Read(ref _refs) > 1;
+
     internal void AddRef()
     {
         if (Interlocked.Increment(ref _refs) <= 1)

@@ -46,6 +46,9 @@ public sealed partial class Tensor : IDisposable
 
     public bool IsLeaf => GradFn is null;
 
+    /// <summary>Set by <see cref="Autograd.Autograd.Intermediate"/>: the backward walk disposes it.</summary>
+    internal bool IsIntermediate { get; set; }
+
     internal TensorScope? Scope { get; private set; }
 
     public int Size(int dim) => Shape[RawGan.Shape.NormalizeDim(dim, Rank)];

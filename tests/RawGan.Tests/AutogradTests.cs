@@ -22,6 +22,20 @@ public class AutogradTests
     }
 
     [Fact]
+    public void LeavesGivenOneGradient_GetGradsOfTheirOwn_ThatAccumulateApart()
+    {
+        // add's backward hands the same gradient (here mul's, a fresh tensor) to both inputs: the
+        // leaves must not share it.
+        var a = Tensor.FromArray([1.0, 2.0], [2]);
+        var b = Tensor.FromArray([5.0, 6.0], [2]);
+        a.RequiresGrad = b.RequiresGrad = true;
+        ((a + b) * Tensor.FromArray([1.0, 1.0], [2])).Sum().Backward();
+        (a * 3.0).Sum().Backward();
+        Assert.Equal([4.0, 4.0], a.Grad!.ToDoubleArray());
+        Assert.Equal([1.0, 1.0], b.Grad!.ToDoubleArray());
+    }
+
+    [Fact]
     public void Detach_StopsGradients_AsInTheDiscriminatorStep()
     {
         var g = Tensor.FromArray([1.0, 2.0], [2]);
@@ -62,5 +76,53 @@ public class AutogradTests
         x.RequiresGrad = true;
         var e = Assert.Throws<InvalidOperationException>(() => (x * 2.0).Backward());
         Assert.Contains("one-element", e.Message);
+    }
+}
+
+/// <summary>Backward frees a Sequential's inner activations as it passes them, as PyTorch frees saved
+/// tensors, so a GAN step's peak memory holds one network's activations, not every pass of the step.</summary>
+public class AutogradMemoryTests
+{
+    /// <summary>tanh that keeps its output for the test to look at.</summary>
+    private sealed class Recorder : Nn.Module
+    {
+        public Tensor? Output { get; private set; }
+        public override Tensor Forward(Tensor x) => Output = F.Tanh(x);
+    }
+
+    [Fact]
+    public void Backward_DisposesTheInnerActivations_KeepsInputOutputAndGradients()
+    {
+        var g = new Generator(3);
+        var recorder = new Recorder();
+        using var net = new Nn.Sequential(new Nn.Linear(4, 5, generator: g), recorder, new Nn.Linear(5, 2, generator: g));
+        using var scope = new TensorScope();
+        var x = Tensor.Rand([3, 4], g);
+        var y = net.Forward(x);
+        var inner = recorder.Output!;
+        Assert.False(inner.IsDisposed);
+
+        y.Sum().Backward();
+
+        Assert.True(inner.IsDisposed, "the tanh output inside the Sequential outlived backward");
+        Assert.False(x.IsDisposed);
+        Assert.False(y.IsDisposed);
+        Assert.Equal(2 * 3, y.ToFloatArray().Length);
+        Assert.All(net.Parameters(), p => Assert.NotNull(p.Grad));
+    }
+
+    [Fact]
+    public void WithoutBackward_OrWithoutRecording_NothingIsDisposedEarly()
+    {
+        var g = new Generator(4);
+        var recorder = new Recorder();
+        using var net = new Nn.Sequential(new Nn.Linear(4, 5, generator: g), recorder, new Nn.Linear(5, 2, generator: g));
+        using var scope = new TensorScope();
+        var x = Tensor.Rand([3, 4], g);
+        net.Forward(x);
+        Assert.False(recorder.Output!.IsDisposed);
+        using (Autograd.Autograd.NoGrad())
+            net.Forward(x).Sum();
+        Assert.False(recorder.Output!.IsDisposed);
     }
 }

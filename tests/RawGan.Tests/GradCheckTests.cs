@@ -181,4 +181,11 @@ public class GradCheckTests
         var x = Leaf(20, 4, 9);
         GradCheck.Check("dropout", t => F.Dropout(t[0], 0.3, training: true, new Generator(11)), x);
     }
+
+    [Fact]
+    public void Dropout2d_MatchesFiniteDifferences_WithAFixedMask()
+    {
+        var x = Leaf(3, 4, 5, 2, 3);
+        GradCheck.Check("dropout2d", t => F.Dropout2d(t[0], 0.4, training: true, new Generator(12)), x);
+    }
 }

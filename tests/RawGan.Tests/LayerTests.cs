@@ -114,6 +114,29 @@ public class LayerTests
     }
 
     [Fact]
+    public void Dropout2d_DropsWholeChannels_ScalesTheRest_IdentityInEval()
+    {
+        var dropout = new Dropout2d(0.5, new Generator(6));
+        var x = Tensor.Rand([4, 16, 3, 5], new Generator(7), low: 1, high: 2);
+        var y = dropout.Forward(x).ToFloatArray();
+        var input = x.ToFloatArray();
+        int dropped = 0;
+        for (int plane = 0; plane < 4 * 16; plane++)
+        {
+            var ys = y.AsSpan(plane * 15, 15);
+            bool zero = ys[0] == 0f;
+            dropped += zero ? 1 : 0;
+            for (int i = 0; i < 15; i++)
+                Assert.Equal(zero ? 0f : 2 * input[plane * 15 + i], ys[i]);
+        }
+        Assert.InRange(dropped, 16, 48); // p = 0.5 of 64 channels
+
+        dropout.Eval();
+        Assert.Same(x, dropout.Forward(x));
+        Assert.Throws<ArgumentException>(() => new Dropout2d(0.5).Train().Forward(Tensor.Ones([4, 5])));
+    }
+
+    [Fact]
     public void TrainEval_SetsEveryModule_AndSwitchesDropout()
     {
         var dropout = new Dropout(0.5, new Generator(5));

@@ -66,6 +66,23 @@ public class RecipeRunTests : IDisposable
     }
 
     [Fact]
+    public void TorchFaces_LearningRate_Anneals099PerEpoch_AsTheSeed()
+    {
+        // 16 images at batch 8: two steps per epoch.
+        string data = Directory.CreateDirectory(Path.Combine(_dir, "faces")).FullName;
+        var rng = new Random(3);
+        for (int i = 0; i < 16; i++)
+        {
+            var pixels = new byte[32 * 32 * 3];
+            rng.NextBytes(pixels);
+            using var file = File.Create(Path.Combine(data, $"{i}.png"));
+            new StbImageWriteSharp.ImageWriter().WritePng(pixels, 32, 32, StbImageWriteSharp.ColorComponents.RedGreenBlue, file);
+        }
+        var run = Run("torchfaces", "decay", [.. TinyTorchFaces, "--data", data, "--balance", "none", "--steps", "5"]);
+        Assert.Equal([1e-3, 1e-3, 0.99e-3, 0.99e-3, 0.9801e-3], Metrics(run).Select(m => Math.Round(m.GetProperty("lr").GetDouble(), 12)));
+    }
+
+    [Fact]
     public void VaeGan_WritesTheRunFolder_AndReconstructionGrids()
     {
         var run = Run("vaegan", "vae", [.. TinyVaeGan, "--steps", "2", "--checkpoint-every", "1"]);

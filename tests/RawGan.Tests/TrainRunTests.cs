@@ -26,6 +26,18 @@ public class TrainRunTests : IDisposable
     }
 
     [Fact]
+    public void Precision_AutoIsTf32OnCudaFp32OnCpu_Tf32OnTheCpuIsAClearError()
+    {
+        Assert.Equal("tf32", Precision.Resolve("auto", Device.Cuda));
+        Assert.Equal("fp32", Precision.Resolve("auto", Device.Cpu));
+        Assert.Equal("fp32", Precision.Resolve("fp32", Device.Cuda));
+        var (code, _, error) = Train("tf32", "--steps", "1", "--precision", "tf32");
+        Assert.Equal(1, code);
+        Assert.Contains("--precision tf32 needs the CUDA backend", error);
+        Assert.Equal(RawGanCli.UsageError, Train("bf16", "--steps", "1", "--precision", "bf16").Code);
+    }
+
+    [Fact]
     public void Train_WritesConfig_Metrics_Monitor_Samples_AndCheckpoints()
     {
         var (code, output, error) = Train("a", "--steps", "6", "--sample-every", "3", "--checkpoint-every", "3");
@@ -34,6 +46,7 @@ public class TrainRunTests : IDisposable
         using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json")));
         Assert.Equal("dcgan", config.RootElement.GetProperty("recipe").GetString());
         Assert.Equal(8, config.RootElement.GetProperty("options").GetProperty("Nz").GetInt32());
+        Assert.Equal("fp32", config.RootElement.GetProperty("train").GetProperty("Precision").GetString()); // auto on the CPU
 
         var lines = File.ReadAllLines(Path.Combine(run, "metrics.jsonl"));
         Assert.Equal(6, lines.Length);

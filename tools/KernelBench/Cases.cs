@@ -54,11 +54,18 @@ internal static class Cases
         int planes = n / (64 * 64);
         yield return new("max_pool2d_forward 2x2", n, [[planes, 1, 64, 64]], [[planes, 1, 32, 32]], n * F * 5 / 4,
             (b, i, o) => b.MaxPool2dForward(o[0], i[0], new Pool2dArgs(2, 2, 2, 2)));
-        yield return new("max_pool2d_backward 2x2", n, [[planes, 1, 32, 32], [planes, 1, 64, 64]], [[planes, 1, 64, 64]], n * F * 9 / 4,
+        yield return new("max_pool2d_backward_v1 2x2 (gather)", n, [[planes, 1, 32, 32], [planes, 1, 64, 64]], [[planes, 1, 64, 64]], n * F * 9 / 4,
+            (b, i, o) => b.MaxPool2dBackward(o[0], i[0], i[1], new Pool2dArgs(2, 2, 2, 2)),
+            RunRaw: (i, o) => PoolingKernels.LaunchMaxBackwardGather(CudaBackend.Instance.Kernels, Bench.Pointer(o[0]), Bench.Pointer(i[0]), Bench.Pointer(i[1]),
+                Pool2dGeometry.Of(i[1], i[0], new Pool2dArgs(2, 2, 2, 2))));
+        yield return new("max_pool2d_backward 2x2 (tiled)", n, [[planes, 1, 32, 32], [planes, 1, 64, 64]], [[planes, 1, 64, 64]], n * F * 9 / 4,
             (b, i, o) => b.MaxPool2dBackward(o[0], i[0], i[1], new Pool2dArgs(2, 2, 2, 2)));
         yield return new("avg_pool2d_forward 3x3 s1 p1", n, [[planes, 1, 64, 64]], [[planes, 1, 64, 64]], 2 * n * F,
             (b, i, o) => b.AvgPool2dForward(o[0], i[0], new Pool2dArgs(3, 3, 1, 1, 1, 1)));
-        yield return new("upsample_nearest_forward x2", n, [[planes, 1, 32, 32]], [[planes, 1, 64, 64]], n * F * 5 / 4,
+        yield return new("upsample_nearest_forward_v1 x2 (thread per output)", n, [[planes, 1, 32, 32]], [[planes, 1, 64, 64]], n * F * 5 / 4,
+            (b, i, o) => b.UpsampleNearestForward(o[0], i[0], 2),
+            RunRaw: (i, o) => PoolingKernels.LaunchUpsampleForwardV1(CudaBackend.Instance.Kernels, Bench.Pointer(o[0]), Bench.Pointer(i[0]), planes, 32, 32, 2));
+        yield return new("upsample_nearest_forward x2 (thread per input)", n, [[planes, 1, 32, 32]], [[planes, 1, 64, 64]], n * F * 5 / 4,
             (b, i, o) => b.UpsampleNearestForward(o[0], i[0], 2));
         yield return new("upsample_nearest_backward x2", n, [[planes, 1, 64, 64]], [[planes, 1, 32, 32]], n * F * 5 / 4,
             (b, i, o) => b.UpsampleNearestBackward(o[0], i[0], 2));

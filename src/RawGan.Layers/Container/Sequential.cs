@@ -23,7 +23,15 @@ public sealed class Sequential : Module
 
     public override Tensor Forward(Tensor x)
     {
-        foreach (var layer in _layers) x = layer.Forward(x);
+        // Each layer's output but the last is seen by the next layer alone: backward may free it.
+        var input = x;
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            var previous = x;
+            x = _layers[i].Forward(x);
+            if (!ReferenceEquals(previous, input) && !ReferenceEquals(previous, x))
+                Autograd.Autograd.Intermediate(previous);
+        }
         return x;
     }
 }

@@ -28,6 +28,16 @@ public static class Autograd
         return output;
     }
 
+    /// <summary>Marks <paramref name="t"/> as a result that only the graph uses (a layer's output inside
+    /// a <c>Sequential</c>): backward frees it as soon as its gradient has flowed through, as PyTorch
+    /// frees saved activations, instead of at the end of the step's scope. Returns <paramref name="t"/>.
+    /// Only the graph may read it after a backward through it.</summary>
+    public static Tensor Intermediate(Tensor t)
+    {
+        if (t.GradFn is not null) t.IsIntermediate = true;
+        return t;
+    }
+
     private sealed class NoGradScope : IDisposable
     {
         private bool _disposed;

@@ -26,12 +26,18 @@ internal static class Engine
             var node = t.GradFn;
             if (node is null)
             {
-                AccumulateIntoLeaf(t, g);
-                g.Dispose();
+                if (!AccumulateIntoLeaf(t, g, owned: !ReferenceEquals(g, gradient))) g.Dispose();
                 continue;
             }
 
-            var inputGrads = node.Backward(g);
+            // The temporaries of this node's backward go when it returns; what it hands back moves out.
+            Tensor?[] inputGrads;
+            using (var temporaries = new TensorScope())
+            {
+                inputGrads = node.Backward(g);
+                foreach (var ig in inputGrads)
+                    if (ig is not null && ReferenceEquals(ig.Scope, temporaries)) ig.MoveToOuterScope();
+            }
             for (int k = 0; k < node.Inputs.Length; k++)
             {
                 var input = node.Inputs[k];
@@ -56,8 +62,10 @@ internal static class Engine
                 }
             }
             if (!ReferenceEquals(g, gradient)) g.Dispose();
-            // The graph is freed after backward: what this node saved is no longer reachable.
+            // The graph is freed after backward: what this node saved is no longer reachable, and an
+            // intermediate result is needed by nobody else (its consumers came earlier in this walk).
             t.GradFn = null;
+            if (t.IsIntermediate) t.Dispose();
         }
     }
 
@@ -68,17 +76,23 @@ internal static class Engine
         return false;
     }
 
-    private static void AccumulateIntoLeaf(Tensor leaf, Tensor g)
+    /// <summary>Adds g into leaf.Grad. A first gradient that the walk owns alone (made by a backward,
+    /// a whole storage of its own) becomes leaf.Grad itself instead of a copy: returns true then.</summary>
+    private static bool AccumulateIntoLeaf(Tensor leaf, Tensor g, bool owned)
     {
-        if (leaf.Grad is null)
-        {
-            leaf.Grad = g.Clone();
-            leaf.Grad.DetachFromScope();
-        }
-        else
+        if (leaf.Grad is not null)
         {
             leaf.Grad.Backend.Binary(Backends.BinaryOp.Add, leaf.Grad, leaf.Grad, g.Contiguous());
+            return false;
         }
+        if (owned && g.IsContiguous && g.Offset == 0 && g.Storage.Count == g.NumEl && !g.Storage.IsShared)
+        {
+            leaf.Grad = g.DetachFromScope();
+            return true;
+        }
+        leaf.Grad = g.Clone();
+        leaf.Grad.DetachFromScope();
+        return false;
     }
 
     private static List<Tensor> TopologicalOrder(Tensor root)

@@ -14,4 +14,18 @@ public static partial class F
         var y = Mul(x, mask);
         return y;
     }
+
+    /// <summary>Spatial dropout (Torch's SpatialDropout, PyTorch's Dropout2d): zeroes whole channels of
+    /// an NCHW tensor with probability p and scales the rest by 1 / (1 - p), only while training. Maps
+    /// next to each other are correlated, so dropping single pixels regularises a conv net little.</summary>
+    public static Tensor Dropout2d(Tensor x, double p, bool training, Generator generator)
+    {
+        if (p is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(p), p, "dropout probability must be in [0, 1)");
+        if (x.Rank != 4) throw new ArgumentException($"dropout2d needs an NCHW tensor, got shape {RawGan.Shape.Format(x.Shape)}");
+        if (!training || p == 0) return x;
+        var mask = Tensor.Empty([x.Shape[0], x.Shape[1], 1, 1], x.DType, x.Device);
+        var (seed, offset) = generator.Reserve(mask.NumEl);
+        mask.Backend.DropoutMask(mask, seed, offset, p);
+        return Mul(x, mask);
+    }
 }

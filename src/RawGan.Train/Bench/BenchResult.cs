@@ -32,6 +32,8 @@ public sealed record BenchResult
     /// <summary>CUDA: the allocator's peak of memory in tensors (PyTorch's max_memory_allocated).
     /// CPU: the process's peak working set.</summary>
     public required double PeakMemMb { get; init; }
+    /// <summary>CPU: the CPU allocator's peak of memory in tensors, the measure CUDA's peak_mem_mb is.</summary>
+    public double? TensorPeakMb { get; init; }
     /// <summary>CUDA: the allocator's peak of memory obtained from the driver (PyTorch's max_memory_reserved).</summary>
     public double? ReservedMb { get; init; }
     /// <summary>CPU: processor time of all the process's threads per timed iteration. Other processes
@@ -69,7 +71,7 @@ public sealed record BenchResult
         else
         {
             yield return string.Create(c, $"cpu time  {CpuMsPerIter:F2} ms per iteration, all threads");
-            yield return string.Create(c, $"memory    peak working set {PeakMemMb:F0} MB; {AllocMbPerIter:F0} MB allocated and {GcPauseMsPerIter:F1} ms GC pause per iteration, {Gen2Collections} gen-2 GCs");
+            yield return string.Create(c, $"memory    peak working set {PeakMemMb:F0} MB, {TensorPeakMb:F0} MB in tensors; {AllocMbPerIter:F0} MB allocated and {GcPauseMsPerIter:F1} ms GC pause per iteration, {Gen2Collections} gen-2 GCs");
         }
         yield return "versions  " + string.Join(", ", Versions.Select(kv => $"{kv.Key} {kv.Value}"));
     }

@@ -20,69 +20,63 @@ public sealed record TrainBenchSettings(string Recipe, int Batch, int? Size, str
 /// </summary>
 public static class TrainBench
 {
-    public const string Fp32 = "fp32", Tf32 = "tf32";
-
+    /// <summary>Times the recipe; settings.Precision is auto, fp32 or tf32 (<see cref="Precision"/>).</summary>
     public static BenchResult Run(TrainBenchSettings settings, Device device)
     {
-        if (settings.Precision == Tf32 && device != Device.Cuda)
-            throw new ArgumentException($"--precision tf32 needs the CUDA backend (TF32 is a tensor-core mode of cuBLAS and cuDNN), but this run is on the {device}; " +
-                                        "use --precision fp32 on the CPU");
+        string precision = Precision.Resolve(settings.Precision, device);
+        return Precision.Run(precision, device, () => Measure(settings with { Precision = precision }, device));
+    }
+
+    private static BenchResult Measure(TrainBenchSettings settings, Device device)
+    {
         var entry = BenchRecipes.Get(settings.Recipe);
-        bool tf32Before = CudaBackend.AllowTf32;
-        if (device == Device.Cuda) CudaBackend.AllowTf32 = settings.Precision == Tf32;
-        try
+        using var recipe = Trainer.CreateRecipe(settings.Recipe, entry.OptionsJson(settings.Size), device, settings.Seed);
+        var backend = BackendRegistry.Get(device);
+        var (channels, size) = ImageGeometry(recipe);
+        if (settings.Size is { } asked && asked != size)
+            throw new ArgumentException($"--size {asked}: the {settings.Recipe} recipe makes {size}x{size} images");
+        long flopsPerImage = entry.FlopsPerImage(TraceNetworks(recipe, entry, channels, size, device));
+
+        var range = recipe.DataRange;
+        using var real = Tensor.Rand([settings.Batch, channels, size, size], new Generator(settings.Seed + 1), device: device, low: range.Low, high: range.High);
+        for (int i = 0; i < settings.Warmup; i++) Iterate(recipe, real, backend);
+
+        var times = new double[settings.Iters];
+        long allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var pause = GC.GetTotalPauseDuration();
+        int gen2 = GC.CollectionCount(2);
+        var cpu = ProcessorTime();
+        for (int i = 0; i < times.Length; i++) times[i] = Iterate(recipe, real, backend);
+        cpu = ProcessorTime() - cpu;
+        allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
+        double pauseMs = (GC.GetTotalPauseDuration() - pause).TotalMilliseconds;
+        gen2 = GC.CollectionCount(2) - gen2;
+
+        bool cuda = device == Device.Cuda;
+        var memory = cuda ? CudaBackend.Instance.Allocator.Stats : default;
+        return new BenchResult
         {
-            using var recipe = Trainer.CreateRecipe(settings.Recipe, entry.OptionsJson(settings.Size), device, settings.Seed);
-            var backend = BackendRegistry.Get(device);
-            var (channels, size) = ImageGeometry(recipe);
-            if (settings.Size is { } asked && asked != size)
-                throw new ArgumentException($"--size {asked}: the {settings.Recipe} recipe makes {size}x{size} images");
-            long flopsPerImage = entry.FlopsPerImage(TraceNetworks(recipe, entry, channels, size, device));
-
-            var range = recipe.DataRange;
-            using var real = Tensor.Rand([settings.Batch, channels, size, size], new Generator(settings.Seed + 1), device: device, low: range.Low, high: range.High);
-            for (int i = 0; i < settings.Warmup; i++) Iterate(recipe, real, backend);
-
-            var times = new double[settings.Iters];
-            long allocated = GC.GetTotalAllocatedBytes(precise: true);
-            var pause = GC.GetTotalPauseDuration();
-            int gen2 = GC.CollectionCount(2);
-            var cpu = ProcessorTime();
-            for (int i = 0; i < times.Length; i++) times[i] = Iterate(recipe, real, backend);
-            cpu = ProcessorTime() - cpu;
-            allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
-            double pauseMs = (GC.GetTotalPauseDuration() - pause).TotalMilliseconds;
-            gen2 = GC.CollectionCount(2) - gen2;
-
-            bool cuda = device == Device.Cuda;
-            var memory = cuda ? CudaBackend.Instance.Allocator.Stats : default;
-            return new BenchResult
-            {
-                Recipe = settings.Recipe,
-                Batch = settings.Batch,
-                Size = size,
-                Precision = settings.Precision,
-                Device = cuda ? "cuda" : "cpu",
-                DeviceName = DeviceName(device),
-                Warmup = settings.Warmup,
-                Iters = settings.Iters,
-                MsPerIter = Median(times),
-                MsMin = times.Min(),
-                MsMax = times.Max(),
-                GflopPerImage = flopsPerImage / 1e9,
-                PeakMemMb = cuda ? Mb(memory.PeakInUse) : Mb(PeakWorkingSet()),
-                ReservedMb = cuda ? Mb(memory.PeakReserved) : null,
-                AllocMbPerIter = cuda ? null : Mb(allocated) / times.Length,
-                CpuMsPerIter = cuda ? null : cpu.TotalMilliseconds / times.Length,
-                GcPauseMsPerIter = cuda ? null : pauseMs / times.Length,
-                Gen2Collections = cuda ? null : gen2,
-                Versions = Versions(device),
-            };
-        }
-        finally
-        {
-            CudaBackend.AllowTf32 = tf32Before;
-        }
+            Recipe = settings.Recipe,
+            Batch = settings.Batch,
+            Size = size,
+            Precision = settings.Precision,
+            Device = cuda ? "cuda" : "cpu",
+            DeviceName = DeviceName(device),
+            Warmup = settings.Warmup,
+            Iters = settings.Iters,
+            MsPerIter = Median(times),
+            MsMin = times.Min(),
+            MsMax = times.Max(),
+            GflopPerImage = flopsPerImage / 1e9,
+            PeakMemMb = cuda ? Mb(memory.PeakInUse) : Mb(PeakWorkingSet()),
+            TensorPeakMb = cuda ? null : Mb(CpuBackend.Instance.Allocator.Stats.PeakInUse),
+            ReservedMb = cuda ? Mb(memory.PeakReserved) : null,
+            AllocMbPerIter = cuda ? null : Mb(allocated) / times.Length,
+            CpuMsPerIter = cuda ? null : cpu.TotalMilliseconds / times.Length,
+            GcPauseMsPerIter = cuda ? null : pauseMs / times.Length,
+            Gen2Collections = cuda ? null : gen2,
+            Versions = Versions(device),
+        };
     }
 
     /// <summary>One timed training iteration, from the first op queued to the last one finished.</summary>

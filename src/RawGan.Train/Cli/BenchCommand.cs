@@ -1,6 +1,7 @@
 using System.CommandLine;
 using RawGan.Bench;
 using RawGan.Recipes;
+using RawGan.Training;
 
 namespace RawGan.Cli;
 
@@ -23,8 +24,8 @@ public static class BenchCommand
         var size = new Option<int?>("--size") { Description = "Image size. Default: the recipe's." };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
         device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
-        var precision = new Option<string>("--precision") { Description = "fp32, or tf32 (CUDA only: tensor cores for fp32 products).", DefaultValueFactory = _ => TrainBench.Fp32 };
-        precision.AcceptOnlyFromAmong(TrainBench.Fp32, TrainBench.Tf32);
+        var precision = new Option<string>("--precision") { Description = "auto (tf32 on CUDA, fp32 on the CPU), fp32, or tf32 (CUDA only: tensor cores for fp32 products).", DefaultValueFactory = _ => Precision.Auto };
+        precision.AcceptOnlyFromAmong(Precision.Choices);
         var warmup = new Option<int>("--warmup") { Description = "Untimed iterations first.", DefaultValueFactory = _ => 3 };
         var iters = new Option<int>("--iters") { Description = "Timed iterations; the report gives their median, min and max.", DefaultValueFactory = _ => 20 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the initialisation, noise and random batch.", DefaultValueFactory = _ => 0 };

@@ -18,6 +18,7 @@ public static class TrainCommand
     private static readonly Option<int?> Epochs = new("--epochs") { Description = "Passes over the data. Default: 20." };
     private static readonly Option<long?> Steps = new("--steps") { Description = "Total steps (overrides --epochs)." };
     private static readonly Option<string> DeviceOption = new("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
+    private static readonly Option<string> PrecisionOption = new("--precision") { Description = "auto (tf32 on CUDA, fp32 on the CPU), fp32 (strict), or tf32 (CUDA: tensor cores for fp32 products).", DefaultValueFactory = _ => Precision.Auto };
     private static readonly Option<ulong> Seed = new("--seed") { Description = "Seed of initialisation, noise and data order.", DefaultValueFactory = _ => 0 };
     private static readonly Option<string?> Resume = new("--resume") { Description = "Continue the run in this folder from its newest checkpoint." };
     public static readonly Option<int?> SampleEvery = new("--sample-every") { Description = "Steps between sample grids and monitor.png updates. Default: 500." };
@@ -36,9 +37,11 @@ public static class TrainCommand
         return train;
     }
 
+    static TrainCommand() => PrecisionOption.AcceptOnlyFromAmong(Precision.Choices);
+
     public static void AddCommon(Command command)
     {
-        foreach (var o in new Option[] { Data, Out, Crop, Batch, Epochs, Steps, DeviceOption, Seed, Resume, SampleEvery, CheckpointEvery, EvalEvery })
+        foreach (var o in new Option[] { Data, Out, Crop, Batch, Epochs, Steps, DeviceOption, PrecisionOption, Seed, Resume, SampleEvery, CheckpointEvery, EvalEvery })
             command.Options.Add(o);
     }
 
@@ -54,6 +57,7 @@ public static class TrainCommand
             Epochs = parsed.GetValue(Epochs),
             Steps = parsed.GetValue(Steps),
             Device = parsed.GetValue(DeviceOption) ?? "auto",
+            Precision = parsed.GetValue(PrecisionOption) ?? Precision.Auto,
             Seed = parsed.GetValue(Seed),
             Resume = parsed.GetValue(Resume),
             SampleEvery = parsed.GetValue(SampleEvery) ?? defaults.SampleEvery,
@@ -77,6 +81,7 @@ public static class TrainCommand
                 (common, size, optionsJson) = ResumeSettings(common);
             else
                 (common, size, optionsJson) = configure(device, common.Data is null);
+            common = common with { Precision = Precision.Resolve(common.Precision, device) };
 
             var data = OpenData(common, size, output);
             using var owned = data as IDisposable;
@@ -84,7 +89,7 @@ public static class TrainCommand
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
             using var gan = Trainer.CreateRecipe(recipe, optionsJson, device, common.Seed);
-            var outcome = new Trainer(common, data, output).Run(gan, optionsJson, device, stop.Token);
+            var outcome = Precision.Run(common.Precision, device, () => new Trainer(common, data, output).Run(gan, optionsJson, device, stop.Token));
             return outcome == TrainOutcome.Diverged ? 1 : 0;
         }
         catch (Exception e) when (e is DataException or CheckpointException or ArgumentException or DeviceUnavailableException
@@ -105,7 +110,9 @@ public static class TrainCommand
             ?? throw new CheckpointException($"{folder.Config} has no train settings");
         var optionsJson = config.RootElement.GetProperty("options").GetRawText();
         int size = config.RootElement.GetProperty("options").GetProperty("Size").GetInt32();
-        return (saved with { Resume = flags.Resume, Out = flags.Resume, Steps = flags.Steps ?? saved.Steps, Epochs = flags.Epochs ?? saved.Epochs }, size, optionsJson);
+        // The precision, like the device, is this run's choice: resuming on another machine works.
+        return (saved with { Resume = flags.Resume, Out = flags.Resume, Steps = flags.Steps ?? saved.Steps, Epochs = flags.Epochs ?? saved.Epochs, Precision = flags.Precision },
+            size, optionsJson);
     }
 
     private static IImageDataset OpenData(TrainOptions common, int size, TextWriter output)

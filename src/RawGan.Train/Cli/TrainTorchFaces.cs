@@ -20,6 +20,7 @@ public static class TrainTorchFaces
     private static readonly Option<double> ConvDropout = new("--conv-dropout") { Description = "Dropout after each discriminator convolution.", DefaultValueFactory = _ => Defaults.ConvDropout };
     private static readonly Option<double> DenseDropout = new("--dense-dropout") { Description = "Dropout after the discriminator's dense layer.", DefaultValueFactory = _ => Defaults.DenseDropout };
     private static readonly Option<double> Lr = new("--lr") { Description = "RMSprop learning rate.", DefaultValueFactory = _ => Defaults.LearningRate };
+    private static readonly Option<double> LrDecay = new("--lr-decay") { Description = "Learning-rate factor per epoch (the seed's 0.99; 1 keeps it fixed).", DefaultValueFactory = _ => Defaults.LrDecay };
     private static readonly Option<double> Decay = new("--decay") { Description = "RMSprop decay of the mean square (Torch's alpha).", DefaultValueFactory = _ => Defaults.Decay };
     private static readonly Option<string> Balance = new("--balance")
     {
@@ -53,7 +54,7 @@ public static class TrainTorchFaces
     public static void AddGanOptions(Command command)
     {
         TrainCommand.AddCommon(command);
-        foreach (var o in new Option[] { Size, Nz, Ngf, Ndf, Hidden, ConvDropout, DenseDropout, Lr, Decay, Balance, CoefL2 })
+        foreach (var o in new Option[] { Size, Nz, Ngf, Ndf, Hidden, ConvDropout, DenseDropout, Lr, LrDecay, Decay, Balance, CoefL2 })
             command.Options.Add(o);
     }
 
@@ -67,6 +68,7 @@ public static class TrainTorchFaces
         ConvDropout = parsed.GetValue(ConvDropout),
         DenseDropout = parsed.GetValue(DenseDropout),
         LearningRate = parsed.GetValue(Lr),
+        LrDecay = parsed.GetValue(LrDecay),
         Decay = parsed.GetValue(Decay),
         Balance = Enum.Parse<BalanceRule>(parsed.GetValue(Balance)!, ignoreCase: true),
         CoefL2 = parsed.GetValue(CoefL2),

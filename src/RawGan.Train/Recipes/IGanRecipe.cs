@@ -29,6 +29,11 @@ public interface IGanRecipe : IDisposable
     /// one-element tensor per metric name; they stay on the device until the loop reads them.</summary>
     IReadOnlyList<Tensor> Step(Tensor real);
 
+    /// <summary>Called before each step with the epoch (0-based) the step belongs to, on a fresh run and
+    /// after a resume alike: recipes whose seed schedules by epoch (torchfaces' learning rate) set
+    /// their state from it here, so it needs no checkpoint.</summary>
+    void StartEpoch(int epoch) { }
+
     /// <summary>Latent vectors for count images, drawn from the recipe's prior.</summary>
     Tensor SampleLatent(int count, Generator generator);
 

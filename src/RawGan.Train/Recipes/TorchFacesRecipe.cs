@@ -17,6 +17,8 @@ public record TorchFacesOptions
     public double ConvDropout { get; init; } = 0.2;
     public double DenseDropout { get; init; } = 0.5;
     public double LearningRate { get; init; } = 1e-3;
+    /// <summary>Learning rate factor per epoch (the seed anneals by 0.99 after each epoch).</summary>
+    public double LrDecay { get; init; } = 0.99;
     /// <summary>RMSprop's decay of the running mean square (alpha; the seed's rmsprop defaults it to 0.9).</summary>
     public double Decay { get; init; } = 0.9;
     public BalanceRule Balance { get; init; } = BalanceRule.Skip;
@@ -29,6 +31,7 @@ public record TorchFacesOptions
         if (Nz < 1 || Ngf < 1 || Ndf < 1 || Hidden < 1) throw new ArgumentException("--nz, --ngf, --ndf and --hidden must be positive");
         if (ConvDropout is < 0 or >= 1 || DenseDropout is < 0 or >= 1) throw new ArgumentException("dropout rates must be in [0, 1)");
         if (LearningRate <= 0) throw new ArgumentException("--lr must be positive");
+        if (LrDecay is <= 0 or > 1) throw new ArgumentException("--lr-decay must be in (0, 1]");
         if (Decay is < 0 or >= 1) throw new ArgumentException("--decay must be in [0, 1)");
         if (CoefL2 < 0) throw new ArgumentException("--coef-l2 must not be negative");
     }
@@ -41,7 +44,7 @@ public record TorchFacesOptions
 ///    at 64x64 -> tanh (ours: the seed's last conv is linear; tanh keeps samples in the [-1, 1] data range).
 /// D: three times [conv 5x5 pad 2 -> ReLU -> max-pool 2x2 -> dropout 0.2] with 32, 64, 96 channels,
 ///    no batch norm; Linear(8·8·96, 1024) -> ReLU -> dropout 0.5 -> Linear(1024, 1) -> sigmoid (fused
-///    into BCE with logits). The seed drops whole channels (SpatialDropout); ours drops elements.
+///    into BCE with logits). The conv blocks drop whole channels (the seed's SpatialDropout).
 /// Errors (the seed's criterion is BCE, each a batch mean):
 ///    err_R = BCE(D(x), 1), D's error on the n reals; err_F = BCE(D(G(z)), 0), D's error on n fakes;
 ///    both on the step's batch before D's update. f = BCE(D(G(z')), 1) on n fresh z': the generator
@@ -50,8 +53,7 @@ public record TorchFacesOptions
 ///    2n) plus coefL2/2 ||θ_D||²; then G descends f. RMSprop (Torch semantics, lr 1e-3, decay 0.9)
 ///    for both; weights and biases U(±1/sqrt(fan_in)), Torch's default. The balancing rule
 ///    (<see cref="Balancing"/>) decides from err_R and err_F whether each network updates, or moves
-///    coefL2 after each step by f. (The seed also anneals lr by 0.99 per epoch; a recipe sees steps,
-///    not epochs, so lr stays fixed here.)
+///    coefL2 after each step by f. The learning rate is lr · 0.99^epoch, as the seed anneals it.
 /// </summary>
 public sealed class TorchFacesRecipe : IGanRecipe
 {
@@ -112,15 +114,23 @@ public sealed class TorchFacesRecipe : IGanRecipe
     {
         int s = o.Size / 8;
         return new Sequential(
-            new Conv2d(3, o.Ndf, 5, padding: 2, generator: init), new ReLU(), new MaxPool2d(2), new Dropout(o.ConvDropout, noise),
-            new Conv2d(o.Ndf, 2 * o.Ndf, 5, padding: 2, generator: init), new ReLU(), new MaxPool2d(2), new Dropout(o.ConvDropout, noise),
-            new Conv2d(2 * o.Ndf, 3 * o.Ndf, 5, padding: 2, generator: init), new ReLU(), new MaxPool2d(2), new Dropout(o.ConvDropout, noise),
+            new Conv2d(3, o.Ndf, 5, padding: 2, generator: init), new ReLU(), new MaxPool2d(2), new Dropout2d(o.ConvDropout, noise),
+            new Conv2d(o.Ndf, 2 * o.Ndf, 5, padding: 2, generator: init), new ReLU(), new MaxPool2d(2), new Dropout2d(o.ConvDropout, noise),
+            new Conv2d(2 * o.Ndf, 3 * o.Ndf, 5, padding: 2, generator: init), new ReLU(), new MaxPool2d(2), new Dropout2d(o.ConvDropout, noise),
             new Flatten(), new Linear(3 * o.Ndf * s * s, o.Hidden, generator: init), new ReLU(), new Dropout(o.DenseDropout, noise),
             new Linear(o.Hidden, 1, generator: init));
     }
 
     public Tensor SampleLatent(int count, Generator generator) =>
         Tensor.Randn([count, _options.Nz], generator, device: _g.Parameters().First().Device);
+
+    public void StartEpoch(int epoch) => SetEpochLearningRate(_options, epoch, _optG, _optD);
+
+    /// <summary>lr · lrDecay^epoch for each optimizer (shared with vaegan).</summary>
+    public static void SetEpochLearningRate(TorchFacesOptions options, int epoch, params Optimizer[] optimizers)
+    {
+        foreach (var optimizer in optimizers) optimizer.LearningRate = options.LearningRate * Math.Pow(options.LrDecay, epoch);
+    }
 
     public IReadOnlyList<Tensor> Step(Tensor real)
     {

@@ -94,6 +94,8 @@ public sealed class VaeGanRecipe : IGanRecipe
         return (h.Slice(1, 0, _options.Nz), h.Slice(1, _options.Nz, 2 * _options.Nz));
     }
 
+    public void StartEpoch(int epoch) => TorchFacesRecipe.SetEpochLearningRate(_options, epoch, _optVae, _optD);
+
     public IReadOnlyList<Tensor> Step(Tensor real)
     {
         int n = real.Shape[0];

@@ -10,6 +10,8 @@ public sealed record TrainOptions
     public int? Epochs { get; init; }
     public long? Steps { get; init; }
     public string Device { get; init; } = "auto";
+    /// <summary>auto, fp32 or tf32 (<see cref="Training.Precision"/>); config.json records the one resolved.</summary>
+    public string Precision { get; init; } = Training.Precision.Auto;
     public ulong Seed { get; init; }
     public string? Resume { get; init; }
     public int SampleEvery { get; init; } = 500;

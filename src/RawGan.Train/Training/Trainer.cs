@@ -75,6 +75,7 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
                 return TrainOutcome.Interrupted;
             }
 
+            recipe.StartEpoch((int)(step / loader.BatchesPerEpoch));
             var stepClock = Stopwatch.StartNew();
             double[] values;
             using (new TensorScope())

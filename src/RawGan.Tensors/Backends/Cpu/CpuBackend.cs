@@ -15,7 +15,10 @@ public sealed partial class CpuBackend : IBackend
 
     public Device Device => Device.Cpu;
 
-    public Storage Allocate(DType dtype, int count) => new CpuStorage(this, dtype, count);
+    /// <summary>Where CPU tensors' arrays come from and go back to.</summary>
+    public CpuAllocator Allocator { get; } = new();
+
+    public Storage Allocate(DType dtype, int count) => new CpuStorage(this, Allocator, dtype, count);
 
     public void Synchronize() { }
 

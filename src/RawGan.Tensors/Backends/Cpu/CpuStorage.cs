@@ -1,15 +1,19 @@
 namespace RawGan.Backends.Cpu;
 
-/// <summary>CPU storage is a managed array (float[] or double[]): the GC owns it, so a CPU tensor
-/// that is never disposed costs nothing but memory.</summary>
+/// <summary>CPU storage is a managed array (float[] or double[]) taken from the backend's
+/// <see cref="CpuAllocator"/> and given back when the last view is disposed. A CPU tensor that is
+/// never disposed costs nothing but memory: the GC collects its array.</summary>
 public sealed class CpuStorage : Storage
 {
-    internal CpuStorage(IBackend backend, DType dtype, int count) : base(backend, dtype, count)
+    private readonly CpuAllocator _allocator;
+
+    internal CpuStorage(IBackend backend, CpuAllocator allocator, DType dtype, int count) : base(backend, dtype, count)
     {
+        _allocator = allocator;
         Data = dtype switch
         {
-            DType.Float32 => new float[count],
-            DType.Float64 => new double[count],
+            DType.Float32 => allocator.Rent<float>(count),
+            DType.Float64 => allocator.Rent<double>(count),
             _ => throw new NotSupportedException($"the CPU backend does not store {dtype.Name()}"),
         };
     }
@@ -20,5 +24,13 @@ public sealed class CpuStorage : Storage
         ? array
         : throw new InvalidOperationException($"storage holds {DType.Name()}, not {typeof(T).Name}");
 
-    protected override void Free() => Data = Array.Empty<byte>();
+    protected override void Free()
+    {
+        var data = Data;
+        // A freed storage holds an empty array: a use after free fails instead of reading an
+        // array that another tensor owns now.
+        Data = Array.Empty<byte>();
+        if (data is float[] f) _allocator.Return(f);
+        else if (data is double[] d) _allocator.Return(d);
+    }
 }
