@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace RawGan.Backends.Cpu;
@@ -7,6 +8,7 @@ namespace RawGan.Backends.Cpu;
 // the scalar code's operations and their order (RyuJIT never fuses a multiply and an add on its own), so
 // every element gets the same bits as the plain loop, and as the CUDA kernels, built with --fmad=false.
 // Vector loads and stores are unchecked: the spans of one update have one length, checked when sliced.
+// The loops are compiled optimised from the first call (see Pointwise.RunVector).
 public sealed partial class CpuBackend
 {
     public void SgdStep(Tensor param, Tensor grad, Tensor? momentumBuffer, double lr, double momentum, double weightDecay, bool firstStep)
@@ -20,7 +22,7 @@ public sealed partial class CpuBackend
     {
         T wd = T.CreateTruncating(weightDecay), mu = T.CreateTruncating(momentum), rate = T.CreateTruncating(lr);
         Vector<T> wdv = new(wd), muv = new(mu), ratev = new(rate);
-        Chunks.Run(param.NumEl, (long)param.NumEl, (_, start, end) =>
+        Chunks.Run(param.NumEl, (long)param.NumEl, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
         {
             var p = Span<T>(param)[start..end]; var g = Span<T>(grad)[start..end];
             var buf = buffer is null ? default : Span<T>(buffer)[start..end];
@@ -67,7 +69,7 @@ public sealed partial class CpuBackend
         T epsilon = T.CreateTruncating(eps);
         Vector<T> b1v = new(b1), b2v = new(b2), wdv = new(wd), c1v = new(T.One - b1), c2v = new(T.One - b2);
         Vector<T> stepv = new(stepSize), corr2v = new(correction2), epsv = new(epsilon);
-        Chunks.Run(param.NumEl, (long)param.NumEl, (_, start, end) =>
+        Chunks.Run(param.NumEl, (long)param.NumEl, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
         {
             var p = Span<T>(param)[start..end]; var g = Span<T>(grad)[start..end];
             var m = Span<T>(mt)[start..end]; var v = Span<T>(vt)[start..end];
@@ -105,7 +107,7 @@ public sealed partial class CpuBackend
     {
         T a = T.CreateTruncating(alpha), rate = T.CreateTruncating(lr), epsilon = T.CreateTruncating(eps), wd = T.CreateTruncating(weightDecay);
         Vector<T> av = new(a), cav = new(T.One - a), ratev = new(rate), epsv = new(epsilon), wdv = new(wd);
-        Chunks.Run(param.NumEl, (long)param.NumEl, (_, start, end) =>
+        Chunks.Run(param.NumEl, (long)param.NumEl, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
         {
             var p = Span<T>(param)[start..end]; var g = Span<T>(grad)[start..end]; var s = Span<T>(squareAvg)[start..end];
             ref T p0 = ref MemoryMarshal.GetReference(p), g0 = ref MemoryMarshal.GetReference(g), s0 = ref MemoryMarshal.GetReference(s);

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace RawGan.Backends.Cpu;
@@ -33,7 +34,9 @@ internal static class Pointwise
         else Run<double, TOp>(output, a, b, param, op);
     }
 
-    /// <summary>As <see cref="Run{TOp}"/>, whole vectors at a time and the scalar form on the tail.</summary>
+    /// <summary>As <see cref="Run{TOp}"/>, whole vectors at a time and the scalar form on the tail. The loop is
+    /// compiled optimised from its first call: unoptimised (tier-0) code makes every vector operation a call,
+    /// and a training step calls each activation only a few times, so tiering up would take many steps.</summary>
     public static void RunVector<TOp>(Tensor output, Tensor a, Tensor b, double param, TOp op = default)
         where TOp : struct, IVectorPointwise
     {
@@ -63,7 +66,7 @@ internal static class Pointwise
         var (bArray, bOff) = Raw<T>(b);
         var p = T.CreateTruncating(param);
         var pv = new Vector<T>(p);
-        Split(output.NumEl, VectorParallelThreshold, (start, end) =>
+        Split(output.NumEl, VectorParallelThreshold, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             var o = outArray.AsSpan(outOff + start, end - start);
             ReadOnlySpan<T> x = aArray.AsSpan(aOff + start, o.Length), y = bArray.AsSpan(bOff + start, o.Length);
