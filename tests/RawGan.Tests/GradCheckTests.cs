@@ -1,7 +1,10 @@
+using System.Numerics;
+using RawGan.Backends.Cpu;
+
 namespace RawGan.Tests;
 
 /// <summary>Every op's backward against float64 central differences, on odd shapes, broadcasting
-/// and non-contiguous inputs.</summary>
+/// and non-contiguous inputs; the SIMD activations against their scalar formulas, bit for bit.</summary>
 public class GradCheckTests
 {
     private static Tensor Leaf(int seed, params int[] shape) => GradCheck.Leaf(shape, seed);
@@ -80,6 +83,73 @@ public class GradCheckTests
         GradCheck.Check("tanh", t => F.Tanh(t[0]), x);
         GradCheck.Check("sigmoid", t => F.Sigmoid(t[0]), x);
         GradCheck.Check("softplus", t => F.Softplus(t[0] * 5.0), x);
+    }
+
+    /// <summary>Lengths around the vector widths (tails of every size), and one split across cores.</summary>
+    private static readonly int[] SimdLengths = [1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 67, 2 * (1 << 17) + 5];
+
+    [Fact]
+    public void ReluAndLeakyRelu_Simd_GiveTheScalarFormulasBits_WithSignedZerosNaNsAndInfinities()
+    {
+        foreach (int n in SimdLengths)
+        {
+            CheckKinkedActivations<float>(n);
+            CheckKinkedActivations<double>(n);
+        }
+    }
+
+    private static void CheckKinkedActivations<T>(int n) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var b = CpuBackend.Instance;
+        T slope = T.CreateTruncating(0.2);
+        T[] xs = SpecialValues<T>(n, seed: n), dys = SpecialValues<T>(n, seed: n + 1);
+        // Inputs at an odd offset into their storage, so vectors start unaligned.
+        var x = Typed(xs, padding: 3);
+        var dy = Typed(dys, padding: 5);
+        Expect("relu", n, xs, dys, (v, _) => v > T.Zero ? v : T.Zero, y => b.ReluForward(y, x));
+        Expect("relu backward", n, xs, dys, (v, g) => v > T.Zero ? g : T.Zero, dx => b.ReluBackward(dx, dy, x));
+        Expect("leaky_relu", n, xs, dys, (v, _) => v > T.Zero ? v : v * slope, y => b.LeakyReluForward(y, x, 0.2));
+        Expect("leaky_relu backward", n, xs, dys, (v, g) => v > T.Zero ? g : g * slope, dx => b.LeakyReluBackward(dx, dy, x, 0.2));
+
+        // In place, as gradient accumulation calls elementwise ops.
+        var inPlace = Typed(xs, padding: 0);
+        Expect("leaky_relu in place", n, xs, dys, (v, _) => v > T.Zero ? v : v * slope, _ => b.LeakyReluForward(inPlace, inPlace, 0.2), inPlace);
+    }
+
+    /// <summary>Runs op into a fresh output (or the given one) and compares every element's bits with reference(x, dy).</summary>
+    private static void Expect<T>(string op, int n, T[] xs, T[] dys, Func<T, T, T> reference, Action<Tensor> run, Tensor? output = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var y = output ?? Tensor.Empty([n], xs is float[] ? DType.Float32 : DType.Float64);
+        run(y);
+        var actual = y.ToDoubleArray();
+        for (int i = 0; i < n; i++)
+        {
+            double expected = double.CreateTruncating(reference(xs[i], dys[i]));
+            if (BitConverter.DoubleToInt64Bits(expected) != BitConverter.DoubleToInt64Bits(actual[i]))
+                Assert.Fail($"{op} {typeof(T).Name}[{n}]: element {i} (x {xs[i]}, dy {dys[i]}) is {actual[i]:R}, expected {expected:R}");
+        }
+    }
+
+    /// <summary>Uniform draws in [-1, 1) with +-0, both NaN signs, +-inf and the smallest subnormals mixed in, and
+    /// the last elements (the scalar tail) special too.</summary>
+    private static T[] SpecialValues<T>(int n, int seed) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T[] specials = [T.Zero, T.NegativeZero, T.NaN, -T.NaN, T.PositiveInfinity, T.NegativeInfinity, T.Epsilon, -T.Epsilon];
+        var random = GradCheck.Random([n], seed).ToDoubleArray();
+        var values = new T[n];
+        for (int i = 0; i < n; i++)
+            values[i] = i % 5 == 2 || i >= n - 2 ? specials[(i * 7 + seed) % specials.Length] : T.CreateTruncating(random[i]);
+        return values;
+    }
+
+    /// <summary>A 1-d tensor holding values, starting padding elements into its storage.</summary>
+    private static Tensor Typed<T>(T[] values, int padding) where T : unmanaged
+    {
+        var padded = new T[padding + values.Length];
+        values.CopyTo(padded, padding);
+        var t = padded is float[] f ? Tensor.FromArray(f, [padded.Length]) : Tensor.FromArray((double[])(object)padded, [padded.Length]);
+        return t.Slice(0, padding, padded.Length);
     }
 
     [Fact]

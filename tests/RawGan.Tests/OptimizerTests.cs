@@ -1,10 +1,13 @@
+using System.Numerics;
 using System.Text.Json;
+using RawGan.Backends.Cpu;
 using RawGan.Nn;
 using RawGan.Optim;
 
 namespace RawGan.Tests;
 
-/// <summary>Optimizer steps against hand-computed values, and checkpoints that resume exactly.</summary>
+/// <summary>Optimizer steps against hand-computed values, the SIMD updates against the plain loops bit
+/// for bit, and checkpoints that resume exactly.</summary>
 public class OptimizerTests
 {
     private static Tensor Param(params double[] values)
@@ -125,6 +128,107 @@ public class OptimizerTests
         Assert.Throws<ArgumentOutOfRangeException>(() => sgd.LearningRate = double.NaN);
         sgd.LearningRate = 0.05;
         Assert.Equal(0.05, sgd.StateDict().Scalars["lr"]);
+    }
+
+    // ---- SIMD updates: the same bits as the per-element loops (and so as the CUDA kernels) ----
+
+    /// <summary>Lengths with tails of every size around the vector widths, and one split across cores.</summary>
+    private static readonly int[] UpdateLengths = [1, 3, 7, 8, 9, 17, 33, 1003, 70001];
+
+    [Fact]
+    public void Adam_Sgd_RmsProp_Simd_GiveThePlainLoopsBits()
+    {
+        foreach (int n in UpdateLengths)
+            foreach (double weightDecay in new[] { 0.0, 0.01 })
+            {
+                CheckUpdates<float>(n, weightDecay);
+                CheckUpdates<double>(n, weightDecay);
+            }
+    }
+
+    private static void CheckUpdates<T>(int n, double weightDecay) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var b = CpuBackend.Instance;
+        T wd = T.CreateTruncating(weightDecay);
+        string what = $"{typeof(T).Name}[{n}] weight decay {weightDecay}";
+
+        // Adam, three steps, the update as CpuBackend wrote it before SIMD.
+        double lr = 2e-4, beta1 = 0.5, beta2 = 0.999, eps = 1e-8;
+        T[] p = Draw<T>(n, 1), m = new T[n], v = new T[n];
+        var (pt, mt, vt) = (Typed(p), Typed(m), Typed(v));
+        for (int step = 1; step <= 3; step++)
+        {
+            T[] g = Draw<T>(n, 10 + step);
+            b.AdamStep(pt, Typed(g), mt, vt, lr, beta1, beta2, eps, weightDecay, step);
+            T b1 = T.CreateTruncating(beta1), b2 = T.CreateTruncating(beta2), epsilon = T.CreateTruncating(eps);
+            T stepSize = T.CreateTruncating(lr / (1 - Math.Pow(beta1, step)));
+            T correction2 = T.CreateTruncating(Math.Sqrt(1 - Math.Pow(beta2, step)));
+            for (int i = 0; i < n; i++)
+            {
+                var d = g[i] + wd * p[i];
+                m[i] = b1 * m[i] + (T.One - b1) * d;
+                v[i] = b2 * v[i] + (T.One - b2) * d * d;
+                p[i] -= stepSize * m[i] / (T.Sqrt(v[i]) / correction2 + epsilon);
+            }
+            AssertSameBits($"adam step {step} {what} param", p, pt);
+            AssertSameBits($"adam step {step} {what} exp_avg", m, mt);
+            AssertSameBits($"adam step {step} {what} exp_avg_sq", v, vt);
+        }
+
+        // SGD with momentum: the first step copies d into the buffer, later ones accumulate.
+        T mu = T.CreateTruncating(0.9), rate = T.CreateTruncating(0.1);
+        p = Draw<T>(n, 2);
+        var buf = new T[n];
+        (pt, var buft) = (Typed(p), Typed(buf));
+        for (int step = 1; step <= 2; step++)
+        {
+            T[] g = Draw<T>(n, 20 + step);
+            b.SgdStep(pt, Typed(g), buft, 0.1, 0.9, weightDecay, firstStep: step == 1);
+            for (int i = 0; i < n; i++)
+            {
+                var d = g[i] + wd * p[i];
+                buf[i] = step == 1 ? d : mu * buf[i] + d;
+                p[i] -= rate * buf[i];
+            }
+            AssertSameBits($"sgd step {step} {what} param", p, pt);
+            AssertSameBits($"sgd step {step} {what} momentum_buffer", buf, buft);
+        }
+
+        // RMSprop.
+        T alpha = T.CreateTruncating(0.99), epsR = T.CreateTruncating(1e-8);
+        p = Draw<T>(n, 3);
+        var s = new T[n];
+        (pt, var st) = (Typed(p), Typed(s));
+        T[] gr = Draw<T>(n, 30);
+        b.RmsPropStep(pt, Typed(gr), st, 0.01, 0.99, 1e-8, weightDecay);
+        for (int i = 0; i < n; i++)
+        {
+            var d = gr[i] + wd * p[i];
+            s[i] = alpha * s[i] + (T.One - alpha) * d * d;
+            p[i] -= T.CreateTruncating(0.01) * d / (T.Sqrt(s[i]) + epsR);
+        }
+        AssertSameBits($"rmsprop {what} param", p, pt);
+        AssertSameBits($"rmsprop {what} square_avg", s, st);
+    }
+
+    /// <summary>Uniform draws in [-1, 1) with -0 and +0 mixed in, and one NaN that must travel the same way.</summary>
+    private static T[] Draw<T>(int n, int seed) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var values = GradCheck.Random([n], seed).ToDoubleArray().Select(T.CreateTruncating).ToArray();
+        for (int i = 4; i < n; i += 9) values[i] = i % 2 == 0 ? T.NegativeZero : T.Zero;
+        if (n > 5) values[n / 2] = T.NaN;
+        return values;
+    }
+
+    private static Tensor Typed<T>(T[] values) where T : unmanaged =>
+        values is float[] f ? Tensor.FromArray(f, [f.Length]) : Tensor.FromArray((double[])(object)values, [values.Length]);
+
+    private static void AssertSameBits<T>(string what, T[] expected, Tensor actual) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var a = actual.ToDoubleArray();
+        for (int i = 0; i < expected.Length; i++)
+            if (BitConverter.DoubleToInt64Bits(double.CreateTruncating(expected[i])) != BitConverter.DoubleToInt64Bits(a[i]))
+                Assert.Fail($"{what}: element {i} is {a[i]:R}, expected {expected[i]}");
     }
 
     // ---- checkpoints ----

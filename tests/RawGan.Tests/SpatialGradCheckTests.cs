@@ -1,4 +1,6 @@
+using System.Numerics;
 using RawGan.Backends;
+using RawGan.Backends.Cpu;
 
 namespace RawGan.Tests;
 
@@ -350,6 +352,87 @@ public class SpatialGradCheckTests
         Assert.Contains("running stats", e.Message);
         e = Assert.Throws<ArgumentException>(() => F.BatchNorm(Tensor.Zeros([4, 2], DType.Float64), g, g, null, null, training: true));
         Assert.Contains("[3]", e.Message);
+    }
+
+    public static TheoryData<int[]> BatchNormSimdShapes => new()
+    {
+        { new[] { 2, 3, 1, 1 } },     // planes of one element: all tail
+        { new[] { 3, 5, 7, 3 } },     // planes of 21: whole vectors and a tail
+        { new[] { 4, 2, 16, 17 } },
+        { new[] { 16, 4, 32, 33 } },  // channels split across cores
+    };
+
+    [Theory]
+    [MemberData(nameof(BatchNormSimdShapes))]
+    public void BatchNorm_Simd_MatchesTheScalarLoops(int[] shape)
+    {
+        CheckBatchNormAgainstScalar<double>(shape, tol: 1e-13);
+        // float32 results are rounded from double; a different order of additions may move one by an ulp.
+        CheckBatchNormAgainstScalar<float>(shape, tol: 2.5e-7);
+    }
+
+    /// <summary>Training forward (with running stats) and backward against the two-pass double loops the
+    /// backend used before SIMD, written out element by element.</summary>
+    private static void CheckBatchNormAgainstScalar<T>(int[] shape, double tol) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = shape[0], c = shape[1], hw = Shape.NumEl(shape) / (n * c);
+        long m = (long)n * hw;
+        const double momentum = 0.1, eps = 1e-5;
+        var dtype = typeof(T) == typeof(float) ? DType.Float32 : DType.Float64;
+        T[] Draw(int[] s, int seed, double low, double high) =>
+            GradCheck.Random(s, seed, low, high).ToDoubleArray().Select(T.CreateTruncating).ToArray();
+        Tensor Of(T[] v, int[] s) => v is float[] f ? Tensor.FromArray(f, s) : Tensor.FromArray((double[])(object)v, s);
+        T[] x = Draw(shape, 40, -1, 3), dy = Draw(shape, 41, -1, 1), g = Draw([c], 42, 0.5, 1.5), beta = Draw([c], 43, -1, 1);
+        T[] rm = Draw([c], 44, -1, 1), rv = Draw([c], 45, 0.5, 2);
+        double D(T v) => double.CreateTruncating(v);
+        int At(int i, int ch, int k) => (i * c + ch) * hw + k;
+
+        var (yRef, meanRef, invStdRef, rmRef, rvRef) = (new double[x.Length], new T[c], new T[c], new double[c], new double[c]);
+        var (dxRef, dgRef, dbRef) = (new double[x.Length], new double[c], new double[c]);
+        for (int ch = 0; ch < c; ch++)
+        {
+            double sum = 0, squares = 0;
+            for (int i = 0; i < n; i++) for (int k = 0; k < hw; k++) sum += D(x[At(i, ch, k)]);
+            double mean = sum / m;
+            for (int i = 0; i < n; i++) for (int k = 0; k < hw; k++) squares += (D(x[At(i, ch, k)]) - mean) * (D(x[At(i, ch, k)]) - mean);
+            double invStd = 1 / Math.Sqrt(squares / m + eps), scale = D(g[ch]) * invStd;
+            for (int i = 0; i < n; i++) for (int k = 0; k < hw; k++)
+                yRef[At(i, ch, k)] = D(T.CreateTruncating((D(x[At(i, ch, k)]) - mean) * scale + D(beta[ch])));
+            (meanRef[ch], invStdRef[ch]) = (T.CreateTruncating(mean), T.CreateTruncating(invStd));
+            rmRef[ch] = D(T.CreateTruncating((1 - momentum) * D(rm[ch]) + momentum * mean));
+            rvRef[ch] = D(T.CreateTruncating((1 - momentum) * D(rv[ch]) + momentum * squares / (m - 1)));
+
+            // The backward reads the saved statistics, in the tensor's dtype.
+            double sMean = D(meanRef[ch]), sInvStd = D(invStdRef[ch]), sumDy = 0, sumDyXc = 0;
+            for (int i = 0; i < n; i++) for (int k = 0; k < hw; k++)
+            {
+                sumDy += D(dy[At(i, ch, k)]);
+                sumDyXc += D(dy[At(i, ch, k)]) * (D(x[At(i, ch, k)]) - sMean);
+            }
+            double sumDyXhat = sumDyXc * sInvStd, a = D(g[ch]) * sInvStd;
+            double b = -a * sInvStd * sumDyXhat / m, shift = -a * sumDy / m;
+            dbRef[ch] = D(T.CreateTruncating(sumDy));
+            dgRef[ch] = D(T.CreateTruncating(sumDyXhat));
+            for (int i = 0; i < n; i++) for (int k = 0; k < hw; k++)
+                dxRef[At(i, ch, k)] = D(T.CreateTruncating(a * D(dy[At(i, ch, k)]) + b * (D(x[At(i, ch, k)]) - sMean) + shift));
+        }
+
+        var backend = CpuBackend.Instance;
+        Tensor xt = Of(x, shape), gt = Of(g, [c]), rmt = Of(rm, [c]), rvt = Of(rv, [c]);
+        Tensor y = Tensor.Empty(shape, dtype), savedMean = Tensor.Empty([c], dtype), savedInvStd = Tensor.Empty([c], dtype);
+        backend.BatchNormForwardTraining(y, savedMean, savedInvStd, xt, gt, Of(beta, [c]), rmt, rvt, momentum, eps);
+        string what = $"batch_norm {typeof(T).Name} {Shape.Format(shape)}";
+        AssertClose($"{what} y", yRef, y.ToDoubleArray(), tol);
+        AssertClose($"{what} saved mean", meanRef.Select(D).ToArray(), savedMean.ToDoubleArray(), tol);
+        AssertClose($"{what} saved invstd", invStdRef.Select(D).ToArray(), savedInvStd.ToDoubleArray(), tol);
+        AssertClose($"{what} running_mean", rmRef, rmt.ToDoubleArray(), tol);
+        AssertClose($"{what} running_var", rvRef, rvt.ToDoubleArray(), tol);
+
+        Tensor dx = Tensor.Empty(shape, dtype), dg = Tensor.Empty([c], dtype), db = Tensor.Empty([c], dtype);
+        backend.BatchNormBackward(dx, dg, db, Of(dy, shape), xt, gt, Of(meanRef, [c]), Of(invStdRef, [c]));
+        AssertClose($"{what} dx", dxRef, dx.ToDoubleArray(), tol);
+        AssertClose($"{what} dgamma", dgRef, dg.ToDoubleArray(), tol);
+        AssertClose($"{what} dbeta", dbRef, db.ToDoubleArray(), tol);
     }
 
     // ---------------------------------------------------------------- upsampling and pooling

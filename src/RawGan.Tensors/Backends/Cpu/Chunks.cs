@@ -24,5 +24,7 @@ internal static class Chunks
         Parallel.For(0, chunks, c => body(c, (int)((long)c * count / chunks), (int)((long)(c + 1) * count / chunks)));
     }
 
+    /// <summary>As <see cref="Run(int, int, Action{int, int, int})"/> with the chunk count from <see cref="CountFor"/>.
+    /// The work must be a long: an int argument binds to the overload that takes a chunk count.</summary>
     public static void Run(int count, long work, Action<int, int, int> body) => Run(count, CountFor(count, work), body);
 }

@@ -4,10 +4,10 @@ namespace RawGan.Backends.Cpu;
 
 public sealed partial class CpuBackend
 {
-    public void ReluForward(Tensor y, Tensor x) => Pointwise.Run<ReluFn>(y, x, x, 0);
-    public void ReluBackward(Tensor dx, Tensor dy, Tensor x) => Pointwise.Run<ReluGradFn>(dx, dy, x, 0);
-    public void LeakyReluForward(Tensor y, Tensor x, double slope) => Pointwise.Run<LeakyReluFn>(y, x, x, slope);
-    public void LeakyReluBackward(Tensor dx, Tensor dy, Tensor x, double slope) => Pointwise.Run<LeakyReluGradFn>(dx, dy, x, slope);
+    public void ReluForward(Tensor y, Tensor x) => Pointwise.RunVector<ReluFn>(y, x, x, 0);
+    public void ReluBackward(Tensor dx, Tensor dy, Tensor x) => Pointwise.RunVector<ReluGradFn>(dx, dy, x, 0);
+    public void LeakyReluForward(Tensor y, Tensor x, double slope) => Pointwise.RunVector<LeakyReluFn>(y, x, x, slope);
+    public void LeakyReluBackward(Tensor dx, Tensor dy, Tensor x, double slope) => Pointwise.RunVector<LeakyReluGradFn>(dx, dy, x, slope);
     public void EluForward(Tensor y, Tensor x, double alpha) => Pointwise.Run<EluFn>(y, x, x, alpha);
     public void EluBackward(Tensor dx, Tensor dy, Tensor x, double alpha) => Pointwise.Run<EluGradFn>(dx, dy, x, alpha);
     public void TanhForward(Tensor y, Tensor x) => Pointwise.Run<TanhFn>(y, x, x, 0);
@@ -18,10 +18,6 @@ public sealed partial class CpuBackend
     public void SoftplusBackward(Tensor dx, Tensor dy, Tensor x) => Pointwise.Run<SoftplusGradFn>(dx, dy, x, 0);
 
     // Forward fns read (x, _, param); backward fns read (dy, x or y, param).
-    private struct ReluFn : IPointwise { public T Apply<T>(T x, T _, T p) where T : unmanaged, IFloatingPointIeee754<T> => x > T.Zero ? x : T.Zero; }
-    private struct ReluGradFn : IPointwise { public T Apply<T>(T dy, T x, T p) where T : unmanaged, IFloatingPointIeee754<T> => x > T.Zero ? dy : T.Zero; }
-    private struct LeakyReluFn : IPointwise { public T Apply<T>(T x, T _, T slope) where T : unmanaged, IFloatingPointIeee754<T> => x > T.Zero ? x : x * slope; }
-    private struct LeakyReluGradFn : IPointwise { public T Apply<T>(T dy, T x, T slope) where T : unmanaged, IFloatingPointIeee754<T> => x > T.Zero ? dy : dy * slope; }
     private struct EluFn : IPointwise { public T Apply<T>(T x, T _, T alpha) where T : unmanaged, IFloatingPointIeee754<T> => x > T.Zero ? x : alpha * (T.Exp(x) - T.One); }
     private struct EluGradFn : IPointwise { public T Apply<T>(T dy, T x, T alpha) where T : unmanaged, IFloatingPointIeee754<T> => x > T.Zero ? dy : dy * alpha * T.Exp(x); }
     private struct TanhFn : IPointwise { public T Apply<T>(T x, T _, T p) where T : unmanaged, IFloatingPointIeee754<T> => T.Tanh(x); }
@@ -31,6 +27,36 @@ public sealed partial class CpuBackend
     // Softplus follows PyTorch (beta 1, threshold 20): linear above the threshold.
     private struct SoftplusFn : IPointwise { public T Apply<T>(T x, T _, T p) where T : unmanaged, IFloatingPointIeee754<T> => x > T.CreateTruncating(20) ? x : T.Max(x, T.Zero) + T.LogP1(T.Exp(-T.Abs(x))); }
     private struct SoftplusGradFn : IPointwise { public T Apply<T>(T dy, T x, T p) where T : unmanaged, IFloatingPointIeee754<T> => x > T.CreateTruncating(20) ? dy : dy * Sigmoid(x); }
+
+    // The kinked activations in SIMD too: a mask from x > 0 (false for -0 and NaN, as the scalar
+    // comparison) selects between the two branches, both computed.
+    private struct ReluFn : IVectorPointwise
+    {
+        public T Apply<T>(T x, T _, T p) where T : unmanaged, IFloatingPointIeee754<T> => x > T.Zero ? x : T.Zero;
+        public Vector<T> Apply<T>(Vector<T> x, Vector<T> _, Vector<T> p) where T : unmanaged, IFloatingPointIeee754<T> =>
+            Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<T>.Zero), x, Vector<T>.Zero);
+    }
+
+    private struct ReluGradFn : IVectorPointwise
+    {
+        public T Apply<T>(T dy, T x, T p) where T : unmanaged, IFloatingPointIeee754<T> => x > T.Zero ? dy : T.Zero;
+        public Vector<T> Apply<T>(Vector<T> dy, Vector<T> x, Vector<T> p) where T : unmanaged, IFloatingPointIeee754<T> =>
+            Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<T>.Zero), dy, Vector<T>.Zero);
+    }
+
+    private struct LeakyReluFn : IVectorPointwise
+    {
+        public T Apply<T>(T x, T _, T slope) where T : unmanaged, IFloatingPointIeee754<T> => x > T.Zero ? x : x * slope;
+        public Vector<T> Apply<T>(Vector<T> x, Vector<T> _, Vector<T> slope) where T : unmanaged, IFloatingPointIeee754<T> =>
+            Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<T>.Zero), x, x * slope);
+    }
+
+    private struct LeakyReluGradFn : IVectorPointwise
+    {
+        public T Apply<T>(T dy, T x, T slope) where T : unmanaged, IFloatingPointIeee754<T> => x > T.Zero ? dy : dy * slope;
+        public Vector<T> Apply<T>(Vector<T> dy, Vector<T> x, Vector<T> slope) where T : unmanaged, IFloatingPointIeee754<T> =>
+            Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<T>.Zero), dy, dy * slope);
+    }
 
     /// <summary>Stable on both tails: never computes e^x for large positive x.</summary>
     internal static T Sigmoid<T>(T x) where T : unmanaged, IFloatingPointIeee754<T>

@@ -3,9 +3,9 @@ using System.Numerics;
 namespace RawGan.Backends.Cpu;
 
 // Batch normalisation per channel of [N, C, ...]: a channel's elements are N planes of
-// HW = numel / (N C) contiguous values. Channels are independent, so they are spread over cores;
-// every per-channel sum is accumulated in double, two passes (mean, then squared deviations) so
-// a float32 variance does not cancel catastrophically.
+// HW = numel / (N C) contiguous values (ChannelPlanes). Channels are independent, so they are spread
+// over cores; every per-channel sum is accumulated in double, two passes (mean, then squared
+// deviations) so a float32 variance does not cancel catastrophically. The loops are in BatchNormSimd.
 public sealed partial class CpuBackend
 {
     public void BatchNormForwardTraining(Tensor y, Tensor saveMean, Tensor saveInvStd, Tensor x, Tensor gamma, Tensor beta,
@@ -27,48 +27,35 @@ public sealed partial class CpuBackend
         else BnBackward<double>(dx, dGamma, dBeta, dy, x, gamma, saveMean, saveInvStd);
     }
 
-    private static (int N, int C, int HW) BnLayout(Tensor x) =>
-        (x.Shape[0], x.Shape[1], x.NumEl / Math.Max(x.Shape[0] * x.Shape[1], 1));
-
     private static void BnTraining<T>(Tensor y, Tensor saveMean, Tensor saveInvStd, Tensor x, Tensor gamma, Tensor beta,
         Tensor? runningMean, Tensor? runningVar, double momentum, double eps)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (n, c, hw) = BnLayout(x);
-        var (ya, yo) = Raw<T>(y); var (xa, xo) = Raw<T>(x);
-        var (ga, go) = Raw<T>(gamma); var (ba, bo) = Raw<T>(beta);
-        var (ma, mo) = Raw<T>(saveMean); var (ia, io) = Raw<T>(saveInvStd);
-        var (rma, rmo) = runningMean is null ? (null, 0) : Raw<T>(runningMean);
-        var (rva, rvo) = runningVar is null ? (null, 0) : Raw<T>(runningVar);
-        long m = (long)n * hw;
-        Chunks.Run(c, x.NumEl, (_, start, end) =>
+        var planes = ChannelPlanes.Of(x);
+        long m = planes.Count;
+        Chunks.Run(planes.C, (long)x.NumEl, (_, start, end) =>
         {
+            ReadOnlySpan<T> xs = Span<T>(x), g = Span<T>(gamma), b = Span<T>(beta);
+            Span<T> ys = Span<T>(y), means = Span<T>(saveMean), invStds = Span<T>(saveInvStd);
+            var rm = runningMean is null ? default : Span<T>(runningMean);
+            var rv = runningVar is null ? default : Span<T>(runningVar);
             for (int ch = start; ch < end; ch++)
             {
-                double sum = 0;
-                for (int i = 0; i < n; i++)
-                    foreach (var v in xa.AsSpan(xo + (i * c + ch) * hw, hw)) sum += double.CreateTruncating(v);
-                double mean = sum / m;
-                double squares = 0;
-                for (int i = 0; i < n; i++)
-                    foreach (var v in xa.AsSpan(xo + (i * c + ch) * hw, hw))
-                    {
-                        double d = double.CreateTruncating(v) - mean;
-                        squares += d * d;
-                    }
+                double mean = BatchNormSimd.Sum(xs, planes, ch) / m;
+                double squares = BatchNormSimd.SquaredDeviations(xs, planes, ch, mean);
                 double variance = squares / m;
                 double invStd = 1 / Math.Sqrt(variance + eps);
-                ma[mo + ch] = T.CreateTruncating(mean);
-                ia[io + ch] = T.CreateTruncating(invStd);
-                if (rma is not null)
-                    rma[rmo + ch] = T.CreateTruncating((1 - momentum) * double.CreateTruncating(rma[rmo + ch]) + momentum * mean);
-                if (rva is not null)
+                means[ch] = T.CreateTruncating(mean);
+                invStds[ch] = T.CreateTruncating(invStd);
+                if (runningMean is not null)
+                    rm[ch] = T.CreateTruncating((1 - momentum) * double.CreateTruncating(rm[ch]) + momentum * mean);
+                if (runningVar is not null)
                 {
                     // The running variance estimates the population's, hence Bessel's correction m / (m - 1).
                     double unbiased = m > 1 ? squares / (m - 1) : double.NaN;
-                    rva[rvo + ch] = T.CreateTruncating((1 - momentum) * double.CreateTruncating(rva[rvo + ch]) + momentum * unbiased);
+                    rv[ch] = T.CreateTruncating((1 - momentum) * double.CreateTruncating(rv[ch]) + momentum * unbiased);
                 }
-                Normalize(xa, ya, xo, yo, n, c, hw, ch, mean, double.CreateTruncating(ga[go + ch]) * invStd, double.CreateTruncating(ba[bo + ch]));
+                BatchNormSimd.Normalize(ys, xs, planes, ch, mean, double.CreateTruncating(g[ch]) * invStd, double.CreateTruncating(b[ch]));
             }
         });
     }
@@ -76,36 +63,23 @@ public sealed partial class CpuBackend
     private static void BnInference<T>(Tensor y, Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, double eps)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (n, c, hw) = BnLayout(x);
-        var (ya, yo) = Raw<T>(y); var (xa, xo) = Raw<T>(x);
+        var planes = ChannelPlanes.Of(x);
         var g = Span<T>(gamma); var b = Span<T>(beta); var rm = Span<T>(runningMean); var rv = Span<T>(runningVar);
-        var means = new double[c];
-        var scales = new double[c];
-        var betas = new double[c];
-        for (int ch = 0; ch < c; ch++)
+        var means = new double[planes.C];
+        var scales = new double[planes.C];
+        var betas = new double[planes.C];
+        for (int ch = 0; ch < planes.C; ch++)
         {
             means[ch] = double.CreateTruncating(rm[ch]);
             scales[ch] = double.CreateTruncating(g[ch]) / Math.Sqrt(double.CreateTruncating(rv[ch]) + eps);
             betas[ch] = double.CreateTruncating(b[ch]);
         }
-        Chunks.Run(c, x.NumEl, (_, start, end) =>
+        Chunks.Run(planes.C, (long)x.NumEl, (_, start, end) =>
         {
-            for (int ch = start; ch < end; ch++) Normalize(xa, ya, xo, yo, n, c, hw, ch, means[ch], scales[ch], betas[ch]);
+            ReadOnlySpan<T> xs = Span<T>(x);
+            var ys = Span<T>(y);
+            for (int ch = start; ch < end; ch++) BatchNormSimd.Normalize(ys, xs, planes, ch, means[ch], scales[ch], betas[ch]);
         });
-    }
-
-    /// <summary>y = (x - mean) scale + beta over the elements of one channel, in double: a float32 mean is
-    /// off by up to half an ulp of its magnitude, which a channel with a large mean and small spread
-    /// would otherwise see as an error of that size in every normalised value.</summary>
-    private static void Normalize<T>(T[] xa, T[] ya, int xo, int yo, int n, int c, int hw, int ch, double mean, double scale, double beta)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        for (int i = 0; i < n; i++)
-        {
-            var src = xa.AsSpan(xo + (i * c + ch) * hw, hw);
-            var dst = ya.AsSpan(yo + (i * c + ch) * hw, hw);
-            for (int k = 0; k < hw; k++) dst[k] = T.CreateTruncating((double.CreateTruncating(src[k]) - mean) * scale + beta);
-        }
     }
 
     /// <summary>With xhat = (x - mean) invstd over m elements of a channel: dbeta = sum dy, dgamma = sum dy xhat,
@@ -115,43 +89,24 @@ public sealed partial class CpuBackend
     private static void BnBackward<T>(Tensor dx, Tensor dGamma, Tensor dBeta, Tensor dy, Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (n, c, hw) = BnLayout(x);
-        var (dxa, dxo) = Raw<T>(dx); var (dya, dyo) = Raw<T>(dy); var (xa, xo) = Raw<T>(x);
-        var (ga, go) = Raw<T>(gamma); var (ma, mo) = Raw<T>(saveMean); var (ia, io) = Raw<T>(saveInvStd);
-        var (dga, dgo) = Raw<T>(dGamma); var (dba, dbo) = Raw<T>(dBeta);
-        long m = (long)n * hw;
-        Chunks.Run(c, x.NumEl, (_, start, end) =>
+        var planes = ChannelPlanes.Of(x);
+        long m = planes.Count;
+        Chunks.Run(planes.C, (long)x.NumEl, (_, start, end) =>
         {
+            ReadOnlySpan<T> xs = Span<T>(x), dys = Span<T>(dy), g = Span<T>(gamma), means = Span<T>(saveMean), invStds = Span<T>(saveInvStd);
+            Span<T> dxs = Span<T>(dx), dg = Span<T>(dGamma), db = Span<T>(dBeta);
             for (int ch = start; ch < end; ch++)
             {
-                double mean = double.CreateTruncating(ma[mo + ch]), invStd = double.CreateTruncating(ia[io + ch]);
-                double sumDy = 0, sumDyXhat = 0;
-                for (int i = 0; i < n; i++)
-                {
-                    var xs = xa.AsSpan(xo + (i * c + ch) * hw, hw);
-                    var g = dya.AsSpan(dyo + (i * c + ch) * hw, hw);
-                    for (int k = 0; k < hw; k++)
-                    {
-                        double d = double.CreateTruncating(g[k]);
-                        sumDy += d;
-                        sumDyXhat += d * (double.CreateTruncating(xs[k]) - mean);
-                    }
-                }
+                double mean = double.CreateTruncating(means[ch]), invStd = double.CreateTruncating(invStds[ch]);
+                var (sumDy, sumDyXhat) = BatchNormSimd.GradientSums(dys, xs, planes, ch, mean);
                 sumDyXhat *= invStd;
-                dba[dbo + ch] = T.CreateTruncating(sumDy);
-                dga[dgo + ch] = T.CreateTruncating(sumDyXhat);
-                // dx = a dy + b (x - mean) + d with the per-channel constants folded once; in double for
-                // the reason given at Normalize.
-                double a = double.CreateTruncating(ga[go + ch]) * invStd;
+                db[ch] = T.CreateTruncating(sumDy);
+                dg[ch] = T.CreateTruncating(sumDyXhat);
+                // dx = a dy + b (x - mean) + shift with the per-channel constants folded once; in double for
+                // the reason given at BatchNormSimd.Normalize.
+                double a = double.CreateTruncating(g[ch]) * invStd;
                 double b = -a * invStd * sumDyXhat / m, shift = -a * sumDy / m;
-                for (int i = 0; i < n; i++)
-                {
-                    var xs = xa.AsSpan(xo + (i * c + ch) * hw, hw);
-                    var g = dya.AsSpan(dyo + (i * c + ch) * hw, hw);
-                    var o = dxa.AsSpan(dxo + (i * c + ch) * hw, hw);
-                    for (int k = 0; k < hw; k++)
-                        o[k] = T.CreateTruncating(a * double.CreateTruncating(g[k]) + b * (double.CreateTruncating(xs[k]) - mean) + shift);
-                }
+                BatchNormSimd.InputGradient(dxs, dys, xs, planes, ch, a, b, mean, shift);
             }
         });
     }
