@@ -11,5 +11,5 @@ public static class CpuPreset
     public const int Nz = 64;
     public const int Width = 32;
     public const int Batch = 64;
-    public const long Steps = 1000;
+    public const long Steps = 2000;
 }
