@@ -22,11 +22,7 @@ public static partial class F
 
         Tensor y;
         using (Autograd.Autograd.NoGrad())
-        {
-            var (src, outer, n, inner) = ReductionLayout(x, reduce);
-            y = Tensor.Empty(outShape, x.DType, x.Device);
-            y.Backend.Sum(y, src, outer, n, inner);
-        }
+            y = Reshape(SumRuns(x, reduce), outShape);
         var inShape = x.Shape;
         return Autograd.Autograd.Record(y, "sum", [x], dy => [Expand(Reshape(dy, keepDimShape), inShape)]);
     }
@@ -40,29 +36,30 @@ public static partial class F
         return Mul(Sum(x, dims, keepDim), 1.0 / Math.Max(count, 1));
     }
 
-    /// <summary>A contiguous tensor viewed as [outer, n, inner] whose middle block is the reduced dims.
-    /// When the reduced dims are not adjacent they are moved last by a permuted copy.</summary>
-    private static (Tensor Src, int Outer, int N, int Inner) ReductionLayout(Tensor x, bool[] reduce)
+    /// <summary>x summed over the reduced dims, kept with size 1. Each run of adjacent reduced dims is
+    /// one backend reduction of x viewed as [outer, n, inner], the innermost run first: a conv bias
+    /// gradient (dims 0, 2, 3 of NCHW) sums each plane, then the much smaller [N, C] over N, instead of
+    /// a permuted copy of the whole tensor. No reduced dims: a copy.</summary>
+    private static Tensor SumRuns(Tensor x, bool[] reduce)
     {
-        int first = Array.IndexOf(reduce, true), last = Array.LastIndexOf(reduce, true);
-        if (first < 0) return (Contiguous(x), x.NumEl, 1, 1);
-        bool adjacent = true;
-        for (int i = first; i <= last; i++) adjacent &= reduce[i];
-        if (adjacent)
+        int last = Array.LastIndexOf(reduce, true), first = last;
+        while (first > 0 && reduce[first - 1]) first--;
+        int outer = 1, n = 1, inner = 1;
+        var shape = (int[])x.Shape.Clone();
+        for (int i = 0; i < x.Rank; i++)
         {
-            int outer = 1, n = 1, inner = 1;
-            for (int i = 0; i < x.Rank; i++)
-            {
-                if (i < first) outer *= x.Shape[i];
-                else if (i <= last) n *= x.Shape[i];
-                else inner *= x.Shape[i];
-            }
-            return (Contiguous(x), outer, n, inner);
+            if (last < 0 || i < first) outer *= x.Shape[i];
+            else if (i <= last) { n *= x.Shape[i]; shape[i] = 1; }
+            else inner *= x.Shape[i];
         }
-        var kept = Enumerable.Range(0, x.Rank).Where(i => !reduce[i]);
-        var reduced = Enumerable.Range(0, x.Rank).Where(i => reduce[i]);
-        var permuted = Contiguous(Permute(x, [.. kept, .. reduced]));
-        int nn = reduced.Aggregate(1, (acc, i) => acc * x.Shape[i]);
-        return (permuted, x.NumEl / Math.Max(nn, 1), nn, 1);
+        var y = Tensor.Empty(shape, x.DType, x.Device);
+        y.Backend.Sum(y, Contiguous(x), outer, n, inner);
+        if (last < 0) return y;
+        var rest = (bool[])reduce.Clone();
+        for (int i = first; i <= last; i++) rest[i] = false;
+        if (Array.IndexOf(rest, true) < 0) return y;
+        var result = SumRuns(y, rest);
+        y.Dispose();
+        return result;
     }
 }
