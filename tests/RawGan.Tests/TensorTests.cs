@@ -26,6 +26,28 @@ public class TensorTests
     }
 
     [Fact]
+    public void Broadcasting_OverPermutedViews_MatchesAnIndexByIndexSum()
+    {
+        // A conv bias [1, C, 1, 1] on NCHW (merged H·W rows, split over cores), and a transposed view
+        // plus a broadcast row: every element against its own index arithmetic.
+        var g = new Generator(8);
+        var x = Tensor.Rand([4, 5, 96, 70], g);
+        var bias = Tensor.Rand([1, 5, 1, 1], g);
+        var y = (x + bias).ToFloatArray();
+        float[] xs = x.ToFloatArray(), bs = bias.ToFloatArray();
+        for (int i = 0; i < y.Length; i++)
+            Assert.Equal(xs[i] + bs[i / (96 * 70) % 5], y[i]);
+
+        var m = Tensor.Rand([70, 96], g);
+        var row = Tensor.Rand([70], g);
+        var t = (m.Transpose(0, 1) * row).ToFloatArray();
+        float[] ms = m.ToFloatArray(), rs = row.ToFloatArray();
+        for (int r = 0; r < 96; r++)
+            for (int c = 0; c < 70; c++)
+                Assert.Equal(ms[c * 96 + r] * rs[c], t[r * 70 + c]);
+    }
+
+    [Fact]
     public void Broadcasting_IncompatibleShapes_NameBothShapes()
     {
         var e = Assert.Throws<ArgumentException>(() => Tensor.Zeros([2, 3]) + Tensor.Zeros([4]));

@@ -109,36 +109,57 @@ public sealed partial class CpuBackend : IBackend
 
     /// <summary>z[i] = op(a[i], b[i]) over three views of one shape with any strides: the innermost
     /// dimension is a tight loop, the outer ones advance a counter.</summary>
+    /// <summary>z = op(a, b) over views with any strides (0 = broadcast). Neighbouring dims that are
+    /// contiguous in all three views are merged first (a bias [1, C, 1, 1] added to [N, C, H, W] loops
+    /// over N·C rows of H·W), then the rows are split over cores.</summary>
     private static void Strided<T, TOp>(Tensor z, Tensor a, Tensor b, double param)
         where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IPointwise
     {
-        var zs = Whole<T>(z); var az = Whole<T>(a); var bz = Whole<T>(b);
-        int rank = z.Rank;
+        if (z.NumEl == 0) return;
+        var (zArray, _) = Raw<T>(z); var (aArray, _) = Raw<T>(a); var (bArray, _) = Raw<T>(b);
         var p = T.CreateTruncating(param);
         var op = default(TOp);
-        if (z.NumEl == 0) return;
-        if (rank == 0) { zs[z.Offset] = op.Apply(az[a.Offset], bz[b.Offset], p); return; }
-
-        int inner = z.Shape[rank - 1];
-        int zi = z.Strides[rank - 1], ai = a.Strides[rank - 1], bi = b.Strides[rank - 1];
-        Span<int> index = stackalloc int[rank];
-        index.Clear();
-        int rows = z.NumEl / Math.Max(inner, 1);
-        for (int row = 0; row < rows; row++)
+        var (shape, zs, az, bz) = MergedDims(z, a, b);
+        int rank = shape.Length, inner = shape[rank - 1];
+        int zi = zs[rank - 1], ai = az[rank - 1], bi = bz[rank - 1];
+        int rows = z.NumEl / inner;
+        Chunks.Run(rows, (long)z.NumEl, (_, start, end) =>
         {
-            int zo = z.Offset, ao = a.Offset, bo = b.Offset;
-            for (int d = 0; d < rank - 1; d++)
+            for (int row = start; row < end; row++)
             {
-                zo += index[d] * z.Strides[d]; ao += index[d] * a.Strides[d]; bo += index[d] * b.Strides[d];
+                int zo = z.Offset, ao = a.Offset, bo = b.Offset;
+                for (int d = rank - 2, rest = row; d >= 0; d--)
+                {
+                    int index = rest % shape[d];
+                    rest /= shape[d];
+                    zo += index * zs[d]; ao += index * az[d]; bo += index * bz[d];
+                }
+                for (int i = 0; i < inner; i++)
+                    zArray[zo + i * zi] = op.Apply(aArray[ao + i * ai], bArray[bo + i * bi], p);
             }
-            for (int i = 0; i < inner; i++)
-                zs[zo + i * zi] = op.Apply(az[ao + i * ai], bz[bo + i * bi], p);
-            for (int d = rank - 2; d >= 0; d--)
+        });
+    }
+
+    /// <summary>The shape and the three views' strides with mergeable neighbours merged (dim d into d + 1
+    /// when every view's stride of d is its stride of d + 1 times that dim's size); at least one dim.</summary>
+    private static (int[] Shape, int[] Z, int[] A, int[] B) MergedDims(Tensor z, Tensor a, Tensor b)
+    {
+        var shape = new List<int>(); List<int> zs = [], az = [], bz = [];
+        for (int d = z.Rank - 1; d >= 0; d--)
+        {
+            int size = z.Shape[d];
+            if (size == 1) continue;
+            int last = shape.Count - 1;
+            if (last >= 0 && z.Strides[d] == zs[last] * shape[last] && a.Strides[d] == az[last] * shape[last] && b.Strides[d] == bz[last] * shape[last])
             {
-                if (++index[d] < z.Shape[d]) break;
-                index[d] = 0;
+                shape[last] *= size;
+                continue;
             }
+            shape.Add(size); zs.Add(z.Strides[d]); az.Add(a.Strides[d]); bz.Add(b.Strides[d]);
         }
+        if (shape.Count == 0) return ([1], [0], [0], [0]);
+        shape.Reverse(); zs.Reverse(); az.Reverse(); bz.Reverse();
+        return ([.. shape], [.. zs], [.. az], [.. bz]);
     }
 
     public void Sum(Tensor y, Tensor x, int outer, int n, int inner)
