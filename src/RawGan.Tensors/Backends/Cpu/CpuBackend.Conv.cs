@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Numerics;
 
 namespace RawGan.Backends.Cpu;
@@ -48,9 +47,9 @@ public sealed partial class CpuBackend
         var plan = new ConvBlocks(g);
         Chunks.Run(g.N, plan.Chunks, (_, start, end) =>
         {
-            var col = ArrayPool<T>.Shared.Rent(g.K * plan.Images * g.L);
-            var block = ArrayPool<T>.Shared.Rent(g.Og * plan.Images * g.L);
-            var staging = ArrayPool<T>.Shared.Rent(Im2Col.StagingSize(g));
+            var col = ConvScratch.Rent<T>(g.K * plan.Images * g.L);
+            var block = ConvScratch.Rent<T>(g.Og * plan.Images * g.L);
+            var staging = ConvScratch.Rent<T>(Im2Col.StagingSize(g));
             try
             {
                 for (int n0 = start; n0 < end; n0 += plan.Images)
@@ -71,9 +70,9 @@ public sealed partial class CpuBackend
             }
             finally
             {
-                ArrayPool<T>.Shared.Return(col);
-                ArrayPool<T>.Shared.Return(block);
-                ArrayPool<T>.Shared.Return(staging);
+                ConvScratch.Return(col);
+                ConvScratch.Return(block);
+                ConvScratch.Return(staging);
             }
         });
     }
@@ -86,9 +85,9 @@ public sealed partial class CpuBackend
         var plan = new ConvBlocks(g);
         Chunks.Run(g.N, plan.Chunks, (_, start, end) =>
         {
-            var col = ArrayPool<T>.Shared.Rent(g.K * plan.Images * g.L);
-            var block = ArrayPool<T>.Shared.Rent(g.Og * plan.Images * g.L);
-            var staging = ArrayPool<T>.Shared.Rent(Im2Col.StagingSize(g));
+            var col = ConvScratch.Rent<T>(g.K * plan.Images * g.L);
+            var block = ConvScratch.Rent<T>(g.Og * plan.Images * g.L);
+            var staging = ConvScratch.Rent<T>(Im2Col.StagingSize(g));
             try
             {
                 for (int n0 = start; n0 < end; n0 += plan.Images)
@@ -107,9 +106,9 @@ public sealed partial class CpuBackend
             }
             finally
             {
-                ArrayPool<T>.Shared.Return(col);
-                ArrayPool<T>.Shared.Return(block);
-                ArrayPool<T>.Shared.Return(staging);
+                ConvScratch.Return(col);
+                ConvScratch.Return(block);
+                ConvScratch.Return(staging);
             }
         });
     }
@@ -125,15 +124,15 @@ public sealed partial class CpuBackend
         if (g.IsLinear) { ConvLinear.BackwardFilter(dwa, dwo, dya, dyo, xa, xo, g); return; }
         var plan = new ConvBlocks(g);
         var partials = new T[plan.Chunks][];
-        for (int c = 1; c < plan.Chunks; c++) partials[c] = ArrayPool<T>.Shared.Rent(size);
+        for (int c = 1; c < plan.Chunks; c++) partials[c] = ConvScratch.Rent<T>(size);
         try
         {
             Chunks.Run(g.N, plan.Chunks, (chunk, start, end) =>
             {
                 var (part, partOffset) = chunk == 0 ? (dwa, dwo) : (partials[chunk], 0);
-                var col = ArrayPool<T>.Shared.Rent(g.K * plan.Images * g.L);
-                var block = ArrayPool<T>.Shared.Rent(g.Og * plan.Images * g.L);
-                var staging = ArrayPool<T>.Shared.Rent(Im2Col.StagingSize(g));
+                var col = ConvScratch.Rent<T>(g.K * plan.Images * g.L);
+                var block = ConvScratch.Rent<T>(g.Og * plan.Images * g.L);
+                var staging = ConvScratch.Rent<T>(Im2Col.StagingSize(g));
                 try
                 {
                     for (int n0 = start; n0 < end; n0 += plan.Images)
@@ -152,9 +151,9 @@ public sealed partial class CpuBackend
                 }
                 finally
                 {
-                    ArrayPool<T>.Shared.Return(col);
-                    ArrayPool<T>.Shared.Return(block);
-                    ArrayPool<T>.Shared.Return(staging);
+                    ConvScratch.Return(col);
+                    ConvScratch.Return(block);
+                    ConvScratch.Return(staging);
                 }
             });
             var total = dwa.AsSpan(dwo, size);
@@ -166,7 +165,7 @@ public sealed partial class CpuBackend
         }
         finally
         {
-            for (int c = 1; c < plan.Chunks; c++) ArrayPool<T>.Shared.Return(partials[c]);
+            for (int c = 1; c < plan.Chunks; c++) ConvScratch.Return(partials[c]);
         }
     }
 
