@@ -13,8 +13,10 @@ internal static class Chunks
     public static int CountFor(int count, long work) =>
         work < ParallelWork ? Math.Min(count, 1) : Math.Min(count, Environment.ProcessorCount);
 
-    /// <summary>body(chunk, start, end) for chunk in [0, chunks); chunks as from <see cref="CountFor"/>.</summary>
-    public static void Run(int count, int chunks, Action<int, int, int> body)
+    /// <summary>body(chunk, start, end) for chunk in [0, chunks); chunks as from <see cref="CountFor"/>.
+    /// (A name of its own: as an overload of <see cref="Run"/> it caught int work counts, which ran
+    /// batch norm as one task per element.)</summary>
+    public static void RunInChunks(int count, int chunks, Action<int, int, int> body)
     {
         if (chunks <= 1)
         {
@@ -24,7 +26,7 @@ internal static class Chunks
         Parallel.For(0, chunks, c => body(c, (int)((long)c * count / chunks), (int)((long)(c + 1) * count / chunks)));
     }
 
-    /// <summary>As <see cref="Run(int, int, Action{int, int, int})"/> with the chunk count from <see cref="CountFor"/>.
-    /// The work must be a long: an int argument binds to the overload that takes a chunk count.</summary>
-    public static void Run(int count, long work, Action<int, int, int> body) => Run(count, CountFor(count, work), body);
+    /// <summary>As <see cref="RunInChunks"/> with the chunk count from <see cref="CountFor"/>: work is the
+    /// number of multiply-adds or element visits in all of [0, count).</summary>
+    public static void Run(int count, long work, Action<int, int, int> body) => RunInChunks(count, CountFor(count, work), body);
 }

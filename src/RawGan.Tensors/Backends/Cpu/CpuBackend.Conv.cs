@@ -45,7 +45,7 @@ public sealed partial class CpuBackend
         var (ya, yo) = Raw<T>(y); var (xa, xo) = Raw<T>(x); var (wa, wo) = Raw<T>(w);
         if (g.IsLinear) { ConvLinear.Forward(ya, yo, xa, xo, wa, wo, g); return; }
         var plan = new ConvBlocks(g);
-        Chunks.Run(g.N, plan.Chunks, (_, start, end) =>
+        Chunks.RunInChunks(g.N, plan.Chunks, (_, start, end) =>
         {
             var col = ConvScratch.Rent<T>(g.K * plan.Images * g.L);
             var block = ConvScratch.Rent<T>(g.Og * plan.Images * g.L);
@@ -83,7 +83,7 @@ public sealed partial class CpuBackend
         var (dxa, dxo) = Raw<T>(dx); var (dya, dyo) = Raw<T>(dy); var (wa, wo) = Raw<T>(w);
         if (g.IsLinear) { ConvLinear.BackwardData(dxa, dxo, dya, dyo, wa, wo, g); return; }
         var plan = new ConvBlocks(g);
-        Chunks.Run(g.N, plan.Chunks, (_, start, end) =>
+        Chunks.RunInChunks(g.N, plan.Chunks, (_, start, end) =>
         {
             var col = ConvScratch.Rent<T>(g.K * plan.Images * g.L);
             var block = ConvScratch.Rent<T>(g.Og * plan.Images * g.L);
@@ -127,7 +127,7 @@ public sealed partial class CpuBackend
         for (int c = 1; c < plan.Chunks; c++) partials[c] = ConvScratch.Rent<T>(size);
         try
         {
-            Chunks.Run(g.N, plan.Chunks, (chunk, start, end) =>
+            Chunks.RunInChunks(g.N, plan.Chunks, (chunk, start, end) =>
             {
                 var (part, partOffset) = chunk == 0 ? (dwa, dwo) : (partials[chunk], 0);
                 var col = ConvScratch.Rent<T>(g.K * plan.Images * g.L);
