@@ -6,13 +6,8 @@ public static partial class F
     /// dropout), only while training. The mask comes from the generator's Philox stream.</summary>
     public static Tensor Dropout(Tensor x, double p, bool training, Generator generator)
     {
-        if (p is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(p), p, "dropout probability must be in [0, 1)");
-        if (!training || p == 0) return x;
-        var mask = x.EmptyLike();
-        var (seed, offset) = generator.Reserve(mask.NumEl);
-        mask.Backend.DropoutMask(mask, seed, offset, p);
-        var y = Mul(x, mask);
-        return y;
+        CheckDropoutProbability(p);
+        return MaskedDropout(x, x.Shape, p, training, generator);
     }
 
     /// <summary>Spatial dropout (Torch's SpatialDropout, PyTorch's Dropout2d): zeroes whole channels of
@@ -20,10 +15,21 @@ public static partial class F
     /// next to each other are correlated, so dropping single pixels regularises a conv net little.</summary>
     public static Tensor Dropout2d(Tensor x, double p, bool training, Generator generator)
     {
-        if (p is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(p), p, "dropout probability must be in [0, 1)");
+        CheckDropoutProbability(p);
         if (x.Rank != 4) throw new ArgumentException($"dropout2d needs an NCHW tensor, got shape {RawGan.Shape.Format(x.Shape)}");
+        return MaskedDropout(x, [x.Shape[0], x.Shape[1], 1, 1], p, training, generator);
+    }
+
+    private static void CheckDropoutProbability(double p)
+    {
+        if (p is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(p), p, "dropout probability must be in [0, 1)");
+    }
+
+    /// <summary>x times a mask of maskShape (broadcast over x) holding 0 with probability p, else 1 / (1 - p).</summary>
+    private static Tensor MaskedDropout(Tensor x, int[] maskShape, double p, bool training, Generator generator)
+    {
         if (!training || p == 0) return x;
-        var mask = Tensor.Empty([x.Shape[0], x.Shape[1], 1, 1], x.DType, x.Device);
+        var mask = Tensor.Empty(maskShape, x.DType, x.Device);
         var (seed, offset) = generator.Reserve(mask.NumEl);
         mask.Backend.DropoutMask(mask, seed, offset, p);
         return Mul(x, mask);

@@ -33,7 +33,7 @@ public sealed partial class CpuBackend
     {
         var planes = ChannelPlanes.Of(x);
         long m = planes.Count;
-        Chunks.Run(planes.C, (long)x.NumEl, (_, start, end) =>
+        Chunks.Run(planes.C, x.NumEl, (_, start, end) =>
         {
             ReadOnlySpan<T> xs = Span<T>(x), g = Span<T>(gamma), b = Span<T>(beta);
             Span<T> ys = Span<T>(y), means = Span<T>(saveMean), invStds = Span<T>(saveInvStd);
@@ -74,7 +74,7 @@ public sealed partial class CpuBackend
             scales[ch] = double.CreateTruncating(g[ch]) / Math.Sqrt(double.CreateTruncating(rv[ch]) + eps);
             betas[ch] = double.CreateTruncating(b[ch]);
         }
-        Chunks.Run(planes.C, (long)x.NumEl, (_, start, end) =>
+        Chunks.Run(planes.C, x.NumEl, (_, start, end) =>
         {
             ReadOnlySpan<T> xs = Span<T>(x);
             var ys = Span<T>(y);
@@ -91,7 +91,7 @@ public sealed partial class CpuBackend
     {
         var planes = ChannelPlanes.Of(x);
         long m = planes.Count;
-        Chunks.Run(planes.C, (long)x.NumEl, (_, start, end) =>
+        Chunks.Run(planes.C, x.NumEl, (_, start, end) =>
         {
             ReadOnlySpan<T> xs = Span<T>(x), dys = Span<T>(dy), g = Span<T>(gamma), means = Span<T>(saveMean), invStds = Span<T>(saveInvStd);
             Span<T> dxs = Span<T>(dx), dg = Span<T>(dGamma), db = Span<T>(dBeta);

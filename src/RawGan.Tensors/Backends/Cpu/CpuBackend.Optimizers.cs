@@ -22,7 +22,7 @@ public sealed partial class CpuBackend
     {
         T wd = T.CreateTruncating(weightDecay), mu = T.CreateTruncating(momentum), rate = T.CreateTruncating(lr);
         Vector<T> wdv = new(wd), muv = new(mu), ratev = new(rate);
-        Chunks.Run(param.NumEl, (long)param.NumEl, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
+        Chunks.Run(param.NumEl, param.NumEl, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
         {
             var p = Span<T>(param)[start..end]; var g = Span<T>(grad)[start..end];
             var buf = buffer is null ? default : Span<T>(buffer)[start..end];
@@ -69,7 +69,7 @@ public sealed partial class CpuBackend
         T epsilon = T.CreateTruncating(eps);
         Vector<T> b1v = new(b1), b2v = new(b2), wdv = new(wd), c1v = new(T.One - b1), c2v = new(T.One - b2);
         Vector<T> stepv = new(stepSize), corr2v = new(correction2), epsv = new(epsilon);
-        Chunks.Run(param.NumEl, (long)param.NumEl, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
+        Chunks.Run(param.NumEl, param.NumEl, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
         {
             var p = Span<T>(param)[start..end]; var g = Span<T>(grad)[start..end];
             var m = Span<T>(mt)[start..end]; var v = Span<T>(vt)[start..end];
@@ -107,7 +107,7 @@ public sealed partial class CpuBackend
     {
         T a = T.CreateTruncating(alpha), rate = T.CreateTruncating(lr), epsilon = T.CreateTruncating(eps), wd = T.CreateTruncating(weightDecay);
         Vector<T> av = new(a), cav = new(T.One - a), ratev = new(rate), epsv = new(epsilon), wdv = new(wd);
-        Chunks.Run(param.NumEl, (long)param.NumEl, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
+        Chunks.Run(param.NumEl, param.NumEl, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, start, end) =>
         {
             var p = Span<T>(param)[start..end]; var g = Span<T>(grad)[start..end]; var s = Span<T>(squareAvg)[start..end];
             ref T p0 = ref MemoryMarshal.GetReference(p), g0 = ref MemoryMarshal.GetReference(g), s0 = ref MemoryMarshal.GetReference(s);

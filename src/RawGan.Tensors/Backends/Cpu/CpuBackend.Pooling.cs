@@ -47,7 +47,7 @@ public sealed partial class CpuBackend
     {
         var (ya, yo) = Raw<T>(y); var (xa, xo) = Raw<T>(x);
         int h = x.Shape[2], w = x.Shape[3], wo = w * s, planeIn = h * w, planeOut = planeIn * s * s;
-        Chunks.Run(x.Shape[0] * x.Shape[1], (long)y.NumEl, (_, start, end) =>
+        Chunks.Run(x.Shape[0] * x.Shape[1], y.NumEl, (_, start, end) =>
         {
             for (int p = start; p < end; p++)
             for (int ih = 0; ih < h; ih++)
@@ -66,7 +66,7 @@ public sealed partial class CpuBackend
     {
         var (dxa, dxo) = Raw<T>(dx); var (dya, dyo) = Raw<T>(dy);
         int h = dx.Shape[2], w = dx.Shape[3], wo = w * s, planeIn = h * w, planeOut = planeIn * s * s;
-        Chunks.Run(dx.Shape[0] * dx.Shape[1], (long)dy.NumEl, (_, start, end) =>
+        Chunks.Run(dx.Shape[0] * dx.Shape[1], dy.NumEl, (_, start, end) =>
         {
             for (int p = start; p < end; p++)
             for (int ih = 0; ih < h; ih++)

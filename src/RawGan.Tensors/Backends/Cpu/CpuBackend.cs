@@ -26,8 +26,6 @@ public sealed partial class CpuBackend : IBackend
     internal static Span<T> Span<T>(Tensor t) where T : unmanaged =>
         ((CpuStorage)t.Storage).Span<T>().Slice(t.Offset, t.NumEl);
 
-    /// <summary>The whole storage under a (possibly strided) view.</summary>
-    private static Span<T> Whole<T>(Tensor t) where T : unmanaged => ((CpuStorage)t.Storage).Span<T>();
 
     public void CopyFromHost(Tensor dst, ReadOnlySpan<byte> src) => src.CopyTo(RawBytes(dst));
 
@@ -107,8 +105,6 @@ public sealed partial class CpuBackend : IBackend
         }
     }
 
-    /// <summary>z[i] = op(a[i], b[i]) over three views of one shape with any strides: the innermost
-    /// dimension is a tight loop, the outer ones advance a counter.</summary>
     /// <summary>z = op(a, b) over views with any strides (0 = broadcast). Neighbouring dims that are
     /// contiguous in all three views are merged first (a bias [1, C, 1, 1] added to [N, C, H, W] loops
     /// over N·C rows of H·W), then the rows are split over cores.</summary>
@@ -116,18 +112,18 @@ public sealed partial class CpuBackend : IBackend
         where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IPointwise
     {
         if (z.NumEl == 0) return;
-        var (zArray, _) = Raw<T>(z); var (aArray, _) = Raw<T>(a); var (bArray, _) = Raw<T>(b);
+        var (zArray, zOffset) = Raw<T>(z); var (aArray, aOffset) = Raw<T>(a); var (bArray, bOffset) = Raw<T>(b);
         var p = T.CreateTruncating(param);
         var op = default(TOp);
         var (shape, zs, az, bz) = MergedDims(z, a, b);
         int rank = shape.Length, inner = shape[rank - 1];
         int zi = zs[rank - 1], ai = az[rank - 1], bi = bz[rank - 1];
         int rows = z.NumEl / inner;
-        Chunks.Run(rows, (long)z.NumEl, (_, start, end) =>
+        Chunks.Run(rows, z.NumEl, (_, start, end) =>
         {
             for (int row = start; row < end; row++)
             {
-                int zo = z.Offset, ao = a.Offset, bo = b.Offset;
+                int zo = zOffset, ao = aOffset, bo = bOffset;
                 for (int d = rank - 2, rest = row; d >= 0; d--)
                 {
                     int index = rest % shape[d];
