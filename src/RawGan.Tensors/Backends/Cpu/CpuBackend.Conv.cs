@@ -47,32 +47,22 @@ public sealed partial class CpuBackend
         var plan = new ConvBlocks(g);
         Chunks.RunInChunks(g.N, plan.Chunks, (_, start, end) =>
         {
-            var col = ConvScratch.Rent<T>(g.K * plan.Images * g.L);
-            var block = ConvScratch.Rent<T>(g.Og * plan.Images * g.L);
-            var staging = ConvScratch.Rent<T>(Im2Col.StagingSize(g));
-            try
+            using var buffers = new ChunkBuffers<T>(g, plan);
+            var (col, block, staging) = (buffers.Col, buffers.Block, buffers.Staging);
+            for (int n0 = start; n0 < end; n0 += plan.Images)
             {
-                for (int n0 = start; n0 < end; n0 += plan.Images)
+                int images = Math.Min(plan.Images, end - n0), cols = images * g.L;
+                for (int gr = 0; gr < g.Groups; gr++)
                 {
-                    int images = Math.Min(plan.Images, end - n0), cols = images * g.L;
-                    for (int gr = 0; gr < g.Groups; gr++)
-                    {
-                        for (int i = 0; i < images; i++)
-                            Im2Col.Pack<T>(xa.AsSpan(xo + g.ImageOffset(n0 + i, gr), g.GroupImage), col.AsSpan(i * g.L), cols, staging, g);
-                        // A single image's result is already laid out as y[n, g]: write it there.
-                        var result = images == 1 ? ya.AsSpan(yo + g.OutputOffset(n0, gr), g.Og * cols) : block.AsSpan(0, g.Og * cols);
-                        Gemm.Run(Gemm.BestIsa, plan.GemmThreads, false, false, g.Og, cols, g.K,
-                            T.One, wa.AsSpan(wo + gr * g.Og * g.K, g.Og * g.K), g.K, col.AsSpan(0, g.K * cols), cols,
-                            T.Zero, result, cols);
-                        if (images > 1) Scatter<T>(block, ya, yo, n0, images, gr, g);
-                    }
+                    for (int i = 0; i < images; i++)
+                        Im2Col.Pack<T>(xa.AsSpan(xo + g.ImageOffset(n0 + i, gr), g.GroupImage), col.AsSpan(i * g.L), cols, staging, g);
+                    // A single image's result is already laid out as y[n, g]: write it there.
+                    var result = images == 1 ? ya.AsSpan(yo + g.OutputOffset(n0, gr), g.Og * cols) : block.AsSpan(0, g.Og * cols);
+                    Gemm.Run(Gemm.BestIsa, plan.GemmThreads, false, false, g.Og, cols, g.K,
+                        T.One, wa.AsSpan(wo + gr * g.Og * g.K, g.Og * g.K), g.K, col.AsSpan(0, g.K * cols), cols,
+                        T.Zero, result, cols);
+                    if (images > 1) Scatter<T>(block, ya, yo, n0, images, gr, g);
                 }
-            }
-            finally
-            {
-                ConvScratch.Return(col);
-                ConvScratch.Return(block);
-                ConvScratch.Return(staging);
             }
         });
     }
@@ -85,30 +75,20 @@ public sealed partial class CpuBackend
         var plan = new ConvBlocks(g);
         Chunks.RunInChunks(g.N, plan.Chunks, (_, start, end) =>
         {
-            var col = ConvScratch.Rent<T>(g.K * plan.Images * g.L);
-            var block = ConvScratch.Rent<T>(g.Og * plan.Images * g.L);
-            var staging = ConvScratch.Rent<T>(Im2Col.StagingSize(g));
-            try
+            using var buffers = new ChunkBuffers<T>(g, plan);
+            var (col, block, staging) = (buffers.Col, buffers.Block, buffers.Staging);
+            for (int n0 = start; n0 < end; n0 += plan.Images)
             {
-                for (int n0 = start; n0 < end; n0 += plan.Images)
+                int images = Math.Min(plan.Images, end - n0), cols = images * g.L;
+                for (int gr = 0; gr < g.Groups; gr++)
                 {
-                    int images = Math.Min(plan.Images, end - n0), cols = images * g.L;
-                    for (int gr = 0; gr < g.Groups; gr++)
-                    {
-                        var grad = Gather<T>(dya, dyo, n0, images, gr, block, g);
-                        Gemm.Run(Gemm.BestIsa, plan.GemmThreads, true, false, g.K, cols, g.Og,
-                            T.One, wa.AsSpan(wo + gr * g.Og * g.K, g.Og * g.K), g.K, grad, cols,
-                            T.Zero, col.AsSpan(0, g.K * cols), cols);
-                        for (int i = 0; i < images; i++)
-                            Im2Col.Unpack<T>(col.AsSpan(i * g.L), cols, dxa.AsSpan(dxo + g.ImageOffset(n0 + i, gr), g.GroupImage), staging, g);
-                    }
+                    var grad = Gather<T>(dya, dyo, n0, images, gr, block, g);
+                    Gemm.Run(Gemm.BestIsa, plan.GemmThreads, true, false, g.K, cols, g.Og,
+                        T.One, wa.AsSpan(wo + gr * g.Og * g.K, g.Og * g.K), g.K, grad, cols,
+                        T.Zero, col.AsSpan(0, g.K * cols), cols);
+                    for (int i = 0; i < images; i++)
+                        Im2Col.Unpack<T>(col.AsSpan(i * g.L), cols, dxa.AsSpan(dxo + g.ImageOffset(n0 + i, gr), g.GroupImage), staging, g);
                 }
-            }
-            finally
-            {
-                ConvScratch.Return(col);
-                ConvScratch.Return(block);
-                ConvScratch.Return(staging);
             }
         });
     }
@@ -130,30 +110,20 @@ public sealed partial class CpuBackend
             Chunks.RunInChunks(g.N, plan.Chunks, (chunk, start, end) =>
             {
                 var (part, partOffset) = chunk == 0 ? (dwa, dwo) : (partials[chunk], 0);
-                var col = ConvScratch.Rent<T>(g.K * plan.Images * g.L);
-                var block = ConvScratch.Rent<T>(g.Og * plan.Images * g.L);
-                var staging = ConvScratch.Rent<T>(Im2Col.StagingSize(g));
-                try
+                using var buffers = new ChunkBuffers<T>(g, plan);
+                var (col, block, staging) = (buffers.Col, buffers.Block, buffers.Staging);
+                for (int n0 = start; n0 < end; n0 += plan.Images)
                 {
-                    for (int n0 = start; n0 < end; n0 += plan.Images)
+                    int images = Math.Min(plan.Images, end - n0), cols = images * g.L;
+                    for (int gr = 0; gr < g.Groups; gr++)
                     {
-                        int images = Math.Min(plan.Images, end - n0), cols = images * g.L;
-                        for (int gr = 0; gr < g.Groups; gr++)
-                        {
-                            for (int i = 0; i < images; i++)
-                                Im2Col.Pack<T>(xa.AsSpan(xo + g.ImageOffset(n0 + i, gr), g.GroupImage), col.AsSpan(i * g.L), cols, staging, g);
-                            var grad = Gather<T>(dya, dyo, n0, images, gr, block, g);
-                            Gemm.Run(Gemm.BestIsa, plan.GemmThreads, false, true, g.Og, g.K, cols,
-                                T.One, grad, cols, col.AsSpan(0, g.K * cols), cols,
-                                n0 == start ? T.Zero : T.One, part.AsSpan(partOffset + gr * g.Og * g.K, g.Og * g.K), g.K);
-                        }
+                        for (int i = 0; i < images; i++)
+                            Im2Col.Pack<T>(xa.AsSpan(xo + g.ImageOffset(n0 + i, gr), g.GroupImage), col.AsSpan(i * g.L), cols, staging, g);
+                        var grad = Gather<T>(dya, dyo, n0, images, gr, block, g);
+                        Gemm.Run(Gemm.BestIsa, plan.GemmThreads, false, true, g.Og, g.K, cols,
+                            T.One, grad, cols, col.AsSpan(0, g.K * cols), cols,
+                            n0 == start ? T.Zero : T.One, part.AsSpan(partOffset + gr * g.Og * g.K, g.Og * g.K), g.K);
                     }
-                }
-                finally
-                {
-                    ConvScratch.Return(col);
-                    ConvScratch.Return(block);
-                    ConvScratch.Return(staging);
                 }
             });
             var total = dwa.AsSpan(dwo, size);
@@ -194,5 +164,28 @@ public sealed partial class CpuBackend
                 dya.AsSpan(src + o * g.L, g.L).CopyTo(block.AsSpan(o * cols + i * g.L, g.L));
         }
         return block.AsSpan(0, g.Og * cols);
+    }
+
+    /// <summary>One chunk's scratch arrays: the column matrix of a block of images, the block's gathered
+    /// or scattered [Og, images * L] matrix, and im2col's padded staging copy of an image.</summary>
+    private readonly struct ChunkBuffers<T> : IDisposable where T : unmanaged, IFloatingPoint<T>
+    {
+        public ChunkBuffers(in ConvGeometry g, ConvBlocks plan)
+        {
+            Col = ConvScratch.Rent<T>(g.K * plan.Images * g.L);
+            Block = ConvScratch.Rent<T>(g.Og * plan.Images * g.L);
+            Staging = ConvScratch.Rent<T>(Im2Col.StagingSize(g));
+        }
+
+        public T[] Col { get; }
+        public T[] Block { get; }
+        public T[] Staging { get; }
+
+        public void Dispose()
+        {
+            ConvScratch.Return(Col);
+            ConvScratch.Return(Block);
+            ConvScratch.Return(Staging);
+        }
     }
 }
