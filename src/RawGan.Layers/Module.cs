@@ -180,10 +180,13 @@ public abstract class Module : IDisposable
 
     /// <summary>Moves every parameter and buffer (and any gradient) to <paramref name="device"/>
     /// in place: the tensor objects stay the same, so an optimizer built before the move still
-    /// holds the moved parameters.</summary>
+    /// holds the moved parameters. A buffer of a dtype the device does not store (float64
+    /// bookkeeping such as BatchNorm's num_batches_tracked, on the float32-only CUDA backend) stays
+    /// on the host, where the ops that update it run.</summary>
     public Module To(Device device)
     {
-        foreach (var tensor in Parameters().Concat(Buffers())) tensor.MoveStorageTo(device);
+        foreach (var tensor in Parameters()) tensor.MoveStorageTo(device);
+        foreach (var tensor in Buffers().Where(b => device.Stores(b.DType))) tensor.MoveStorageTo(device);
         return this;
     }
 

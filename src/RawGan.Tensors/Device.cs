@@ -19,5 +19,9 @@ public readonly record struct Device(DeviceType Type)
         _ => throw new ArgumentException($"unknown device '{name}': expected cpu or cuda", nameof(name)),
     };
 
+    /// <summary>Whether this device's backend stores <paramref name="dtype"/>: the CPU stores every
+    /// dtype, the CUDA backend float32 only.</summary>
+    public bool Stores(DType dtype) => Type == DeviceType.Cpu || dtype == DType.Float32;
+
     public override string ToString() => Type == DeviceType.Cpu ? "cpu" : "cuda";
 }

@@ -20,29 +20,12 @@ namespace RawGan.Tests;
 /// </summary>
 public class CudaVsCpuTests
 {
-    private static readonly Lazy<(CudaBackend? Backend, string? Reason)> Gpu = new(() =>
-    {
-        try
-        {
-            return (CudaBackend.Instance, null);
-        }
-        catch (CudaUnavailableException e)
-        {
-            return (null, e.Message);
-        }
-    });
-
     private readonly int _seed = Random.Shared.Next();
     private readonly Random _rng;
 
     public CudaVsCpuTests() => _rng = new Random(_seed);
 
-    private static CudaBackend Cuda()
-    {
-        var (backend, reason) = Gpu.Value;
-        if (backend is null) Assert.Skip($"no CUDA GPU: {reason}");
-        return backend;
-    }
+    private static CudaBackend Cuda() => CudaGpu.Require();
 
     private static CpuBackend Cpu => CpuBackend.Instance;
 
@@ -51,7 +34,7 @@ public class CudaVsCpuTests
     [Fact]
     public void WithoutGpu_TheFactoryThrowsCudaUnavailable_NamingWhatIsMissing()
     {
-        if (Gpu.Value.Backend is not null) Assert.Skip("a GPU is present: the unavailable path cannot be seen here");
+        if (!CudaGpu.Missing) Assert.Skip("a GPU is present: the unavailable path cannot be seen here");
         var e = Assert.Throws<CudaUnavailableException>(() => BackendRegistry.Get(Device.Cuda));
         Assert.Contains("unavailable", e.Message);
         Assert.True(e.Message.Length > 40, e.Message);

@@ -28,7 +28,9 @@ public abstract class BatchNorm : Module
         {
             RunningMean = RegisterBuffer("running_mean", Tensor.Zeros([numFeatures], dtype, device));
             RunningVar = RegisterBuffer("running_var", Tensor.Ones([numFeatures], dtype, device));
-            NumBatchesTracked = RegisterBuffer("num_batches_tracked", Tensor.Zeros([], DType.Float64, device));
+            // A host-side count where the device stores no float64 (see Module.To).
+            var counterDevice = device is { } d && d.Stores(DType.Float64) ? d : Device.Cpu;
+            NumBatchesTracked = RegisterBuffer("num_batches_tracked", Tensor.Zeros([], DType.Float64, counterDevice));
         }
     }
 
