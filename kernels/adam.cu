@@ -1,6 +1,8 @@
 // PyTorch's Adam, fused and in place, the CPU formula term for term: d = g + wd p;
 // m = b1 m + (1 - b1) d; v = b2 v + (1 - b2) d d; p -= step_size m / (sqrt(v) / correction2 + eps).
-// step_size = lr / (1 - b1^t) and correction2 = sqrt(1 - b2^t) come from the host each step.
+// step_size = lr / (1 - b1^t) and correction2 = sqrt(1 - b2^t) come from the host each step: as
+// arguments, or (hyper != null, a step captured in a CUDA graph) from device memory that the host
+// rewrites before each replay (src/RawGan.Tensors/StepCapture.cs).
 #include "common.cuh"
 
 struct AdamParams {
@@ -14,8 +16,12 @@ __device__ __forceinline__ void adam_element(float& p, float g, float& m, float&
     p -= h.step_size * m / (sqrtf(v) / h.correction2 + h.eps);
 }
 
-extern "C" __global__ void adam_step_f32(float* param, const float* grad, float* m, float* v,
+extern "C" __global__ void adam_step_f32(float* param, const float* grad, float* m, float* v, const float* hyper,
                                          float b1, float b2, float step_size, float correction2, float eps, float wd, int n) {
+    if (hyper != nullptr) {
+        step_size = hyper[0];
+        correction2 = hyper[1];
+    }
     AdamParams h = {b1, b2, step_size, correction2, eps, wd};
     long long start = global_thread(), step = grid_threads();
     long long head = 0;

@@ -1,6 +1,8 @@
 // Philox draws: uniform(low, high), normal(mean, std) and the dropout mask, identical to the CPU
 // backend (Backends/Cpu/CpuBackend.Random.cs): the float32 stream is mapped in double, then
 // rounded to float. One thread computes one Philox block, i.e. four consecutive elements.
+// offset_base: null, or (a step captured in a CUDA graph) the generator's offset at the start of the
+// step, in device memory the host rewrites before each replay; offset is then relative to it.
 #include "common.cuh"
 #include "philox.cuh"
 
@@ -23,8 +25,9 @@ __device__ __forceinline__ float scale_shift(float v, double shift, double scale
     return (float)(shift + scale * (double)v);
 }
 
-extern "C" __global__ void random_uniform_f32(float* y, unsigned long long seed, unsigned long long offset,
+extern "C" __global__ void random_uniform_f32(float* y, unsigned long long seed, const unsigned long long* offset_base, unsigned long long offset,
                                               double low, double high, int n) {
+    if (offset_base != nullptr) offset += *offset_base;
     long long blocks = ((long long)n + 3) >> 2;
     double range = high - low;
     for (long long b = global_thread(); b < blocks; b += grid_threads()) {
@@ -35,8 +38,9 @@ extern "C" __global__ void random_uniform_f32(float* y, unsigned long long seed,
     }
 }
 
-extern "C" __global__ void random_normal_f32(float* y, unsigned long long seed, unsigned long long offset,
+extern "C" __global__ void random_normal_f32(float* y, unsigned long long seed, const unsigned long long* offset_base, unsigned long long offset,
                                              double mean, double std, int n) {
+    if (offset_base != nullptr) offset += *offset_base;
     long long blocks = ((long long)n + 3) >> 2;
     for (long long b = global_thread(); b < blocks; b += grid_threads()) {
         PhiloxBlock w = philox_stream_block(seed, offset, (unsigned long long)b);
@@ -49,8 +53,9 @@ extern "C" __global__ void random_normal_f32(float* y, unsigned long long seed, 
 }
 
 // mask = 0 where the uniform draw u < p, else keep = 1 / (1 - p) (rounded to float by the host).
-extern "C" __global__ void dropout_mask_f32(float* mask, unsigned long long seed, unsigned long long offset,
+extern "C" __global__ void dropout_mask_f32(float* mask, unsigned long long seed, const unsigned long long* offset_base, unsigned long long offset,
                                             double p, float keep, int n) {
+    if (offset_base != nullptr) offset += *offset_base;
     long long blocks = ((long long)n + 3) >> 2;
     for (long long b = global_thread(); b < blocks; b += grid_threads()) {
         PhiloxBlock w = philox_stream_block(seed, offset, (unsigned long long)b);

@@ -51,6 +51,8 @@ public abstract class BatchNorm : Module
         NumBatchesTracked?.Fill(0);
     }
 
+    private void CountBatch() => NumBatchesTracked!.Backend.Scalar(Backends.ScalarOp.Add, NumBatchesTracked, NumBatchesTracked, 1);
+
     /// <summary>Normalises x [N, C, ...] per channel of dim 1.</summary>
     protected Tensor Normalize(Tensor x)
     {
@@ -58,7 +60,11 @@ public abstract class BatchNorm : Module
             throw new ArgumentException($"{GetType().Name}({NumFeatures}) got input of shape {RawGan.Shape.Format(x.Shape)}: dimension 1 must be {NumFeatures}");
         bool useBatchStats = Training || RunningMean is null;
         if (Training && NumBatchesTracked is not null)
-            NumBatchesTracked.Backend.Scalar(Backends.ScalarOp.Add, NumBatchesTracked, NumBatchesTracked, 1);
+        {
+            CountBatch();
+            // On a GPU the count is host work (Module.To): a replayed step must repeat it.
+            if (NumBatchesTracked.Device == Device.Cpu) StepCapture.Recording?.OnReplay(CountBatch);
+        }
         // Without affine parameters the functional form still takes a scale and shift: the identity
         // ones, made per call so they follow the input's device and dtype.
         var weight = Weight ?? Tensor.Ones([NumFeatures], x.DType, x.Device);

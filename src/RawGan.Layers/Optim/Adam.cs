@@ -44,7 +44,13 @@ public sealed class Adam : Optimizer
         set => SetHyperparameter("weight_decay", value);
     }
 
-    protected override void Update(int index, Tensor param, Tensor grad, int step) =>
+    protected override void Update(int index, Tensor param, Tensor grad, int step, Tensor? hyper) =>
         param.Backend.AdamStep(param, grad, State(index, ExpAvg), State(index, ExpAvgSq),
-            LearningRate, Beta1, Beta2, Eps, WeightDecay, step);
+            LearningRate, Beta1, Beta2, Eps, WeightDecay, step, hyper);
+
+    protected override float[] ReplayValues(int step)
+    {
+        var (stepSize, correction2) = Backends.AdamCorrections.For(LearningRate, Beta1, Beta2, step);
+        return [stepSize, correction2];
+    }
 }

@@ -47,21 +47,49 @@ public abstract class Optimizer : IDisposable
     public void Step()
     {
         using var noGrad = Autograd.Autograd.NoGrad();
+        var capture = StepCapture.Recording;
+        var fixedValues = capture is null ? null : FixedHyperparameters();
         for (int i = 0; i < _parameters.Length; i++)
         {
             var p = _parameters[i];
             if (p.Grad is null) continue;
             if (p.Grad.DType != p.DType || p.Grad.Device != p.Device)
                 throw new InvalidOperationException($"parameter {i} ({p}) has a gradient of {p.Grad.DType.Name()} on {p.Grad.Device}");
+            if (capture is not null && _steps[i] == 0)
+                throw new InvalidOperationException($"{_algorithm}: parameter {i} has never been updated; its state is made at its first step, so capture a step only after an eager one");
             var grad = p.Grad.IsContiguous ? p.Grad : p.Grad.Contiguous();
             _steps[i]++;
-            Update(i, p, grad, _steps[i]);
+            int index = i;
+            // A captured step reads the values that change between steps from a cell, refilled before each replay.
+            var hyper = capture?.Cell(ReplayValues(_steps[i]), () =>
+            {
+                CheckUnchanged(fixedValues!);
+                return ReplayValues(++_steps[index]);
+            });
+            Update(i, p, grad, _steps[i], hyper);
             if (!ReferenceEquals(grad, p.Grad)) grad.Dispose();
         }
     }
 
-    /// <summary>Applies one update to <paramref name="param"/>; <paramref name="step"/> counts from 1.</summary>
-    protected abstract void Update(int index, Tensor param, Tensor grad, int step);
+    /// <summary>Applies one update to <paramref name="param"/>; <paramref name="step"/> counts from 1.
+    /// In a captured step <paramref name="hyper"/> holds <see cref="ReplayValues"/> for the backend.</summary>
+    protected abstract void Update(int index, Tensor param, Tensor grad, int step, Tensor? hyper);
+
+    /// <summary>The float32 values a captured step's kernel reads for <paramref name="step"/>, in the
+    /// order the backend's update takes them (IBackend, "fused optimizer updates").</summary>
+    protected abstract float[] ReplayValues(int step);
+
+    /// <summary>Every hyper-parameter but lr: a captured step has them baked into its kernels.</summary>
+    private Dictionary<string, double> FixedHyperparameters() =>
+        _hyperparameters.Where(h => h.Key != "lr").ToDictionary(h => h.Key, h => h.Value.Value);
+
+    private void CheckUnchanged(Dictionary<string, double> fixedValues)
+    {
+        foreach (var (name, value) in fixedValues)
+            if (_hyperparameters[name].Value != value)
+                throw new InvalidOperationException(
+                    $"{_algorithm}: {name} changed from {value} to {_hyperparameters[name].Value} after the step was captured; a captured step can follow only lr: capture it again");
+    }
 
     /// <summary>Drops every parameter's gradient (frees it rather than zero-filling it).</summary>
     public void ZeroGrad()

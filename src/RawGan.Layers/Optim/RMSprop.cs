@@ -45,6 +45,8 @@ public sealed class RMSprop : Optimizer
         set => SetHyperparameter("initial_mean", value);
     }
 
-    protected override void Update(int index, Tensor param, Tensor grad, int step) =>
-        param.Backend.RmsPropStep(param, grad, State(index, SquareAvg, InitialMean), LearningRate, Alpha, Eps, WeightDecay);
+    protected override void Update(int index, Tensor param, Tensor grad, int step, Tensor? hyper) =>
+        param.Backend.RmsPropStep(param, grad, State(index, SquareAvg, InitialMean), LearningRate, Alpha, Eps, WeightDecay, hyper);
+
+    protected override float[] ReplayValues(int step) => [(float)LearningRate];
 }

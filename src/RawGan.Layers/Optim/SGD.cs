@@ -28,14 +28,16 @@ public sealed class SGD : Optimizer
         set => SetHyperparameter("weight_decay", value);
     }
 
-    protected override void Update(int index, Tensor param, Tensor grad, int step)
+    protected override void Update(int index, Tensor param, Tensor grad, int step, Tensor? hyper)
     {
         if (Momentum == 0)
         {
-            param.Backend.SgdStep(param, grad, null, LearningRate, 0, WeightDecay, firstStep: false);
+            param.Backend.SgdStep(param, grad, null, LearningRate, 0, WeightDecay, firstStep: false, hyper);
             return;
         }
         bool first = !HasState(index, Buffer);
-        param.Backend.SgdStep(param, grad, State(index, Buffer), LearningRate, Momentum, WeightDecay, first);
+        param.Backend.SgdStep(param, grad, State(index, Buffer), LearningRate, Momentum, WeightDecay, first, hyper);
     }
+
+    protected override float[] ReplayValues(int step) => [(float)LearningRate];
 }

@@ -99,10 +99,12 @@ public interface IBackend
     void AvgPool2dBackward(Tensor dx, Tensor dy, Pool2dArgs args);
 
     // ---- random numbers: Philox 4x32-10, identical streams on every backend (see Random/Philox.cs) ----
-    void RandomUniform(Tensor y, ulong seed, ulong offset, double low, double high);
-    void RandomNormal(Tensor y, ulong seed, ulong offset, double mean, double std);
+    // offsetBase: null, or a cell of a step being captured (StepCapture.Draw): two float32 elements
+    // holding the generator's offset at the step's start as a ulong; offset is then relative to it.
+    void RandomUniform(Tensor y, ulong seed, ulong offset, double low, double high, Tensor? offsetBase = null);
+    void RandomNormal(Tensor y, ulong seed, ulong offset, double mean, double std, Tensor? offsetBase = null);
     /// <summary>mask = 0 where the uniform draw u &lt; p, else 1 / (1 - p).</summary>
-    void DropoutMask(Tensor mask, ulong seed, ulong offset, double p);
+    void DropoutMask(Tensor mask, ulong seed, ulong offset, double p, Tensor? offsetBase = null);
 
     // ---- losses (elementwise; target has the input's shape) ----
     /// <summary>-(t log p + (1 - t) log(1 - p)) with each log clamped at -100, as PyTorch.</summary>
@@ -117,10 +119,13 @@ public interface IBackend
     void MseBackward(Tensor dx, Tensor dLoss, Tensor x, Tensor target, double scale);
 
     // ---- fused optimizer updates, in place on param and state (PyTorch semantics) ----
-    void SgdStep(Tensor param, Tensor grad, Tensor? momentumBuffer, double lr, double momentum, double weightDecay, bool firstStep);
-    void AdamStep(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps, double weightDecay, int step);
+    // hyper: null, or a float32 cell of a step being captured (StepCapture.Cell) whose values replace
+    // the ones that change between steps: Adam's AdamCorrections (step size, correction2), SGD's and
+    // RMSprop's lr.
+    void SgdStep(Tensor param, Tensor grad, Tensor? momentumBuffer, double lr, double momentum, double weightDecay, bool firstStep, Tensor? hyper = null);
+    void AdamStep(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps, double weightDecay, int step, Tensor? hyper = null);
     /// <summary>Torch7 optim.rmsprop = PyTorch RMSprop (uncentred): m = a m + (1 - a) g^2; p -= lr g / (sqrt(m) + eps).</summary>
-    void RmsPropStep(Tensor param, Tensor grad, Tensor squareAvg, double lr, double alpha, double eps, double weightDecay);
+    void RmsPropStep(Tensor param, Tensor grad, Tensor squareAvg, double lr, double alpha, double eps, double weightDecay, Tensor? hyper = null);
 
     /// <summary>Waits until all queued work is done (a no-op on the CPU).</summary>
     void Synchronize();

@@ -30,8 +30,8 @@ public static partial class F
     {
         if (!training || p == 0) return x;
         var mask = Tensor.Empty(maskShape, x.DType, x.Device);
-        var (seed, offset) = generator.Reserve(mask.NumEl);
-        mask.Backend.DropoutMask(mask, seed, offset, p);
+        var (seed, offset, offsetBase) = StepCapture.Draw(generator, mask.NumEl);
+        mask.Backend.DropoutMask(mask, seed, offset, p, offsetBase);
         return Mul(x, mask);
     }
 }

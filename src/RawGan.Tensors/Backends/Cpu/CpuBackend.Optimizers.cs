@@ -11,8 +11,9 @@ namespace RawGan.Backends.Cpu;
 // The loops are compiled optimised from the first call (see Pointwise.RunVector).
 public sealed partial class CpuBackend
 {
-    public void SgdStep(Tensor param, Tensor grad, Tensor? momentumBuffer, double lr, double momentum, double weightDecay, bool firstStep)
+    public void SgdStep(Tensor param, Tensor grad, Tensor? momentumBuffer, double lr, double momentum, double weightDecay, bool firstStep, Tensor? hyper = null)
     {
+        if (hyper is not null) lr = Span<float>(hyper)[0];
         if (param.DType == DType.Float32) Sgd<float>(param, grad, momentumBuffer, lr, momentum, weightDecay, firstStep);
         else Sgd<double>(param, grad, momentumBuffer, lr, momentum, weightDecay, firstStep);
     }
@@ -52,20 +53,24 @@ public sealed partial class CpuBackend
         });
     }
 
-    public void AdamStep(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps, double weightDecay, int step)
+    public void AdamStep(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps, double weightDecay, int step, Tensor? hyper = null)
     {
-        if (param.DType == DType.Float32) Adam<float>(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
-        else Adam<double>(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
+        // Corrections in double, rounded once to the parameter's dtype; a capture's cell holds the float32 ones.
+        double stepSize = lr / (1 - Math.Pow(beta1, step)), correction2 = Math.Sqrt(1 - Math.Pow(beta2, step));
+        if (hyper is not null) (stepSize, correction2) = (Span<float>(hyper)[0], Span<float>(hyper)[1]);
+        if (param.DType == DType.Float32) Adam<float>(param, grad, m, v, stepSize, correction2, beta1, beta2, eps, weightDecay);
+        else Adam<double>(param, grad, m, v, stepSize, correction2, beta1, beta2, eps, weightDecay);
     }
 
     /// <summary>PyTorch's Adam: L2 weight decay added to the gradient, bias corrections applied as
     /// step size lr / (1 - b1^t) and denominator sqrt(v) / sqrt(1 - b2^t) + eps.</summary>
-    private static void Adam<T>(Tensor param, Tensor grad, Tensor mt, Tensor vt, double lr, double beta1, double beta2, double eps, double weightDecay, int step)
+    private static void Adam<T>(Tensor param, Tensor grad, Tensor mt, Tensor vt, double stepSizeValue, double correction2Value,
+        double beta1, double beta2, double eps, double weightDecay)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         T b1 = T.CreateTruncating(beta1), b2 = T.CreateTruncating(beta2), wd = T.CreateTruncating(weightDecay);
-        T stepSize = T.CreateTruncating(lr / (1 - Math.Pow(beta1, step)));
-        T correction2 = T.CreateTruncating(Math.Sqrt(1 - Math.Pow(beta2, step)));
+        T stepSize = T.CreateTruncating(stepSizeValue);
+        T correction2 = T.CreateTruncating(correction2Value);
         T epsilon = T.CreateTruncating(eps);
         Vector<T> b1v = new(b1), b2v = new(b2), wdv = new(wd), c1v = new(T.One - b1), c2v = new(T.One - b2);
         Vector<T> stepv = new(stepSize), corr2v = new(correction2), epsv = new(epsilon);
@@ -96,8 +101,9 @@ public sealed partial class CpuBackend
         });
     }
 
-    public void RmsPropStep(Tensor param, Tensor grad, Tensor squareAvg, double lr, double alpha, double eps, double weightDecay)
+    public void RmsPropStep(Tensor param, Tensor grad, Tensor squareAvg, double lr, double alpha, double eps, double weightDecay, Tensor? hyper = null)
     {
+        if (hyper is not null) lr = Span<float>(hyper)[0];
         if (param.DType == DType.Float32) RmsProp<float>(param, grad, squareAvg, lr, alpha, eps, weightDecay);
         else RmsProp<double>(param, grad, squareAvg, lr, alpha, eps, weightDecay);
     }

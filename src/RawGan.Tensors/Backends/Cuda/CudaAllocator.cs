@@ -14,6 +14,10 @@ using RawGan.Backends.Cuda.Interop;
 /// Size classes: multiples of 512 B up to 1 MiB, then 8 classes per power of two (at most 12.5 %
 /// waste). Blocks are never split or merged. On an out-of-memory error the cached blocks are
 /// released to the driver and the allocation is retried once.
+///
+/// A step captured in a CUDA graph allocates from a private pool (<see cref="BeginCapturePool"/>):
+/// its replays reuse the addresses baked into the graph, so no block the graph uses may be handed
+/// to anyone else until the graph is gone (<see cref="ReleasePool"/>).
 /// </summary>
 public sealed class CudaAllocator
 {
@@ -26,10 +30,18 @@ public sealed class CudaAllocator
     public readonly record struct Statistics(long InUse, long PeakInUse, long Reserved, long PeakReserved,
         long DriverAllocations, long CacheHits, long CachedBlocks);
 
-    internal readonly record struct Block(CUdeviceptr Pointer, long Size, CUstream Stream);
+    internal readonly record struct Block(CUdeviceptr Pointer, long Size, CUstream Stream, Pool? Owner);
+
+    /// <summary>Free lists of one owner: every tensor's, or one captured graph's.</summary>
+    internal sealed class Pool
+    {
+        public readonly Dictionary<(nint Stream, long Size), Stack<CUdeviceptr>> Free = [];
+        public bool Released;
+    }
 
     private readonly Lock _gate = new();
-    private readonly Dictionary<(nint Stream, long Size), Stack<CUdeviceptr>> _free = [];
+    private readonly Pool _shared = new();
+    private Pool? _capture;
     private long _inUse, _peakInUse, _reserved, _peakReserved, _driverAllocations, _cacheHits, _cachedBlocks;
 
     /// <summary>The size class of a request: what the block really holds.</summary>
@@ -46,15 +58,17 @@ public sealed class CudaAllocator
     internal Block Allocate(long bytes, CUstream stream)
     {
         long size = RoundSize(bytes);
-        if (size == 0) return new Block(CUdeviceptr.Null, 0, stream);
+        if (size == 0) return new Block(CUdeviceptr.Null, 0, stream, null);
+        Pool pool;
         lock (_gate)
         {
-            if (_free.TryGetValue((stream.Handle, size), out var list) && list.Count > 0)
+            pool = _capture ?? _shared;
+            if (pool.Free.TryGetValue((stream.Handle, size), out var list) && list.Count > 0)
             {
                 _cacheHits++;
                 _cachedBlocks--;
                 Use(size);
-                return new Block(list.Pop(), size, stream);
+                return new Block(list.Pop(), size, stream, pool);
             }
         }
         var pointer = DriverAllocate(size);
@@ -65,7 +79,7 @@ public sealed class CudaAllocator
             _peakReserved = Math.Max(_peakReserved, _reserved);
             Use(size);
         }
-        return new Block(pointer, size, stream);
+        return new Block(pointer, size, stream, pool);
     }
 
     /// <summary>Returns a block to the cache. Makes no CUDA call, so finalizers may call it.</summary>
@@ -74,16 +88,52 @@ public sealed class CudaAllocator
         if (block.Size == 0) return;
         lock (_gate)
         {
-            var key = (block.Stream.Handle, block.Size);
-            if (!_free.TryGetValue(key, out var list)) _free[key] = list = new Stack<CUdeviceptr>();
-            list.Push(block.Pointer);
+            var pool = block.Owner is { Released: false } owner ? owner : _shared;
+            Push(pool, block.Stream.Handle, block.Size, block.Pointer);
             _cachedBlocks++;
             _inUse -= block.Size;
         }
     }
 
-    /// <summary>Gives every cached block back to the driver (after the queued work that may still
-    /// use them has finished); the context must be current.</summary>
+    /// <summary>From here until <see cref="EndCapturePool"/>, blocks come from and go back to a new
+    /// private pool (a graph capture on this allocator's only stream).</summary>
+    internal Pool BeginCapturePool()
+    {
+        lock (_gate)
+        {
+            if (_capture is not null) throw new InvalidOperationException("a capture pool is already open");
+            return _capture = new Pool();
+        }
+    }
+
+    /// <summary>Allocation returns to the shared pool; the private one stays the graph's: its free
+    /// blocks wait for the graph's replays, and its blocks still in use return to it.</summary>
+    internal void EndCapturePool()
+    {
+        lock (_gate) _capture = null;
+    }
+
+    /// <summary>The graph is gone: its pool's free blocks join the shared pool, and so will its
+    /// blocks still held by tensors when they are freed.</summary>
+    internal void ReleasePool(Pool pool)
+    {
+        lock (_gate)
+        {
+            pool.Released = true;
+            foreach (var ((stream, size), list) in pool.Free)
+                foreach (var pointer in list) Push(_shared, stream, size, pointer);
+            pool.Free.Clear();
+        }
+    }
+
+    private static void Push(Pool pool, nint stream, long size, CUdeviceptr pointer)
+    {
+        if (!pool.Free.TryGetValue((stream, size), out var list)) pool.Free[(stream, size)] = list = new Stack<CUdeviceptr>();
+        list.Push(pointer);
+    }
+
+    /// <summary>Gives every cached block of the shared pool back to the driver (after the queued
+    /// work that may still use them has finished); the context must be current.</summary>
     public void EmptyCache()
     {
         Cuda.Check(Cuda.cuCtxSynchronize());
@@ -91,13 +141,13 @@ public sealed class CudaAllocator
         long bytes = 0;
         lock (_gate)
         {
-            foreach (var ((_, size), list) in _free)
+            foreach (var ((_, size), list) in _shared.Free)
             {
                 bytes += size * list.Count;
                 release.AddRange(list);
             }
-            _free.Clear();
-            _cachedBlocks = 0;
+            _shared.Free.Clear();
+            _cachedBlocks -= release.Count;
             _reserved -= bytes;
         }
         foreach (var pointer in release) Cuda.Check(Cuda.cuMemFree_v2(pointer));

@@ -93,6 +93,9 @@ public sealed partial class CudaBackend : IBackend
         ? s.Pointer.Offset((long)t.Offset * sizeof(float))
         : throw new ArgumentException($"{t} is not a CUDA tensor; move it with .To(Device.Cuda) first");
 
+    /// <summary>A captured step's cell (StepCapture), or the null pointer that tells a kernel to use its arguments.</summary>
+    private static CUdeviceptr Cell(Tensor? cell) => cell is null ? CUdeviceptr.Null : Ptr(cell);
+
     // ---- memory ----
 
     public Storage Allocate(DType dtype, int count)
@@ -108,12 +111,14 @@ public sealed partial class CudaBackend : IBackend
     public void EmptyCache()
     {
         Enter();
+        NotWhileCapturing("EmptyCache");
         Allocator.EmptyCache();
     }
 
     public unsafe void CopyFromHost(Tensor dst, ReadOnlySpan<byte> src)
     {
         Enter();
+        NotWhileCapturing("a copy from host memory");
         RequireContiguous("CopyFromHost", dst);
         CheckBytes("CopyFromHost", dst, src.Length);
         if (src.Length == 0) return;
@@ -125,6 +130,7 @@ public sealed partial class CudaBackend : IBackend
     public unsafe void CopyToHost(Tensor src, Span<byte> dst)
     {
         Enter();
+        NotWhileCapturing("reading a tensor back to the host");
         RequireContiguous("CopyToHost", src);
         CheckBytes("CopyToHost", src, dst.Length);
         if (dst.Length == 0) return;
@@ -165,7 +171,38 @@ public sealed partial class CudaBackend : IBackend
     public void Synchronize()
     {
         Enter();
+        NotWhileCapturing("Synchronize");
         Cuda.Check(Cuda.cuStreamSynchronize(Stream));
+    }
+
+    // ---- graph capture (CudaStepGraph) ----
+
+    private bool _capturing;
+
+    /// <summary>Starts recording the stream's work into a graph instead of running it.</summary>
+    internal void BeginCapture()
+    {
+        Enter();
+        if (_capturing) throw new InvalidOperationException("a CUDA graph capture is already under way");
+        // Relaxed: the caching allocator may still call cuMemAlloc for a block the capture needs.
+        Cuda.Check(Cuda.cuStreamBeginCapture_v2(Stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_RELAXED));
+        _capturing = true;
+    }
+
+    /// <summary>Ends the recording; the status is returned, not thrown, so a failed step's own error can be reported first.</summary>
+    internal CUresult EndCapture(out CUgraph graph)
+    {
+        _capturing = false;
+        return Cuda.cuStreamEndCapture(Stream, out graph);
+    }
+
+    /// <summary>Host copies and waits cannot be recorded in a graph: say which and why, instead of the driver's
+    /// CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, which would also invalidate the capture.</summary>
+    private void NotWhileCapturing(string what)
+    {
+        if (_capturing)
+            throw new InvalidOperationException(
+                $"{what} cannot run while a training step is captured in a CUDA graph: a captured step queues device work only (metrics are read after it)");
     }
 
     /// <summary>Laid out as a flat array. An empty tensor counts as dense, whatever its strides

@@ -131,22 +131,23 @@ public sealed unsafe class KernelLibrary
         Launch(k, grid, block, p);
     }
 
-    public void Launch<T0, T1, T2, T3, T4, T5, T6, T7>(KernelRef k, Dim3 grid, Dim3 block, T0 a0, T1 a1, T2 a2, T3 a3, T4 a4, T5 a5, T6 a6, T7 a7)
+    public void Launch<T0, T1, T2, T3, T4, T5, T6, T7, T8>(KernelRef k, Dim3 grid, Dim3 block,
+        T0 a0, T1 a1, T2 a2, T3 a3, T4 a4, T5 a5, T6 a6, T7 a7, T8 a8)
         where T0 : unmanaged where T1 : unmanaged where T2 : unmanaged where T3 : unmanaged where T4 : unmanaged where T5 : unmanaged
-        where T6 : unmanaged where T7 : unmanaged
+        where T6 : unmanaged where T7 : unmanaged where T8 : unmanaged
     {
-        void** p = stackalloc void*[8];
-        p[0] = &a0; p[1] = &a1; p[2] = &a2; p[3] = &a3; p[4] = &a4; p[5] = &a5; p[6] = &a6; p[7] = &a7;
+        void** p = stackalloc void*[9];
+        p[0] = &a0; p[1] = &a1; p[2] = &a2; p[3] = &a3; p[4] = &a4; p[5] = &a5; p[6] = &a6; p[7] = &a7; p[8] = &a8;
         Launch(k, grid, block, p);
     }
 
-    public void Launch<T0, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10>(KernelRef k, Dim3 grid, Dim3 block,
-        T0 a0, T1 a1, T2 a2, T3 a3, T4 a4, T5 a5, T6 a6, T7 a7, T8 a8, T9 a9, T10 a10)
+    public void Launch<T0, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11>(KernelRef k, Dim3 grid, Dim3 block,
+        T0 a0, T1 a1, T2 a2, T3 a3, T4 a4, T5 a5, T6 a6, T7 a7, T8 a8, T9 a9, T10 a10, T11 a11)
         where T0 : unmanaged where T1 : unmanaged where T2 : unmanaged where T3 : unmanaged where T4 : unmanaged where T5 : unmanaged
-        where T6 : unmanaged where T7 : unmanaged where T8 : unmanaged where T9 : unmanaged where T10 : unmanaged
+        where T6 : unmanaged where T7 : unmanaged where T8 : unmanaged where T9 : unmanaged where T10 : unmanaged where T11 : unmanaged
     {
-        void** p = stackalloc void*[11];
-        p[0] = &a0; p[1] = &a1; p[2] = &a2; p[3] = &a3; p[4] = &a4; p[5] = &a5; p[6] = &a6; p[7] = &a7; p[8] = &a8; p[9] = &a9; p[10] = &a10;
+        void** p = stackalloc void*[12];
+        p[0] = &a0; p[1] = &a1; p[2] = &a2; p[3] = &a3; p[4] = &a4; p[5] = &a5; p[6] = &a6; p[7] = &a7; p[8] = &a8; p[9] = &a9; p[10] = &a10; p[11] = &a11;
         Launch(k, grid, block, p);
     }
 }
