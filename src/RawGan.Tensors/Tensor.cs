@@ -173,8 +173,8 @@ public sealed partial class Tensor : IDisposable
     {
         if (!Shape.AsSpan().SequenceEqual(src.Shape))
             throw new ArgumentException($"CopyFrom: shape {RawGan.Shape.Format(src.Shape)} into {RawGan.Shape.Format(Shape)}");
-        var s = src.Device == Device ? src : src.To(Device);
-        s = s.DType == DType ? s : s.To(DType);
+        // Convert on the host side of a move: the CUDA backend stores float32 only.
+        var s = src.Device == Device.Cpu ? src.To(DType).To(Device) : src.To(Device).To(DType);
         Backend.Copy(this, s);
     }
 
