@@ -110,6 +110,7 @@ public sealed partial class Tensor : IDisposable
 
     public byte[] ToBytes()
     {
+        ReadBackGuard.Check(this);
         var c = Contiguous();
         var bytes = new byte[(long)NumEl * DType.ElementSize()];
         c.Backend.CopyToHost(c, bytes);
