@@ -110,6 +110,7 @@ public sealed partial class Tensor : IDisposable
 
     public byte[] ToBytes()
     {
+        ReadBackGuard.Check(this);
         var c = Contiguous();
         var bytes = new byte[(long)NumEl * DType.ElementSize()];
         c.Backend.CopyToHost(c, bytes);
@@ -173,8 +174,8 @@ public sealed partial class Tensor : IDisposable
     {
         if (!Shape.AsSpan().SequenceEqual(src.Shape))
             throw new ArgumentException($"CopyFrom: shape {RawGan.Shape.Format(src.Shape)} into {RawGan.Shape.Format(Shape)}");
-        var s = src.Device == Device ? src : src.To(Device);
-        s = s.DType == DType ? s : s.To(DType);
+        // Convert on the host side of a move: the CUDA backend stores float32 only.
+        var s = src.Device == Device.Cpu ? src.To(DType).To(Device) : src.To(Device).To(DType);
         Backend.Copy(this, s);
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RawGan.Checkpoints;
 using RawGan.Cli;
 using RawGan.Data;
 using RawGan.Images;
@@ -97,6 +98,72 @@ public class BeganTests : IDisposable
         Assert.Equal([0.0, 0.0, 0.3], buffer.ToDoubleArray());
     }
 
+    private static BeganRecipe TinyRecipe(double gamma = 0.5, double lambdaK = 0.001) =>
+        new(new BeganOptions { Filters = 2, Nz = 8, Hidden = 8, Gamma = gamma, LambdaK = lambdaK }, Device.Cpu, new Generator(1), new Generator(2));
+
+    private static Tensor RealBatch(int seed) => Tensor.Rand([2, 3, 64, 64], new Generator((ulong)seed), low: -1, high: 1);
+
+    [Fact]
+    public void Step_ReadsNothingBackFromTheDevice()
+    {
+        using var recipe = TinyRecipe();
+        using var scope = new TensorScope();
+        var real = RealBatch(0);
+        using (ReadBackGuard.Forbid())
+        {
+            Assert.Throws<InvalidOperationException>(() => real.Item());   // the guard does catch a read
+            for (int i = 0; i < 2; i++) recipe.Step(real);
+        }
+    }
+
+    [Theory]
+    [InlineData(0.5, 1.0)]    // gamma L(x) - L(G(z)) ~ +0.005: k_t climbs by tenths and stops at 1
+    [InlineData(0.25, 0.0)]   // ~ -0.13: k_t is held at 0
+    public void Step_KAndMGlobal_FollowTheHostFormulas_OnTheReadBackLosses(double gamma, double bound)
+    {
+        const double lambdaK = 40;
+        using var recipe = TinyRecipe(gamma, lambdaK);
+        var names = recipe.MetricNames.ToList();
+        double k = 0;
+        var seen = new List<double>();
+        for (int t = 0; t < 8; t++)
+        {
+            using var scope = new TensorScope();
+            var m = F.Concat([.. recipe.Step(RealBatch(t)).Select(v => v.Reshape(1))], 0).ToDoubleArray();
+            double lx = m[names.IndexOf("L_x")], lg = m[names.IndexOf("L_G_z")];
+            Assert.Equal(k, m[names.IndexOf("k_t")], 5);   // the k_t this step used
+            Assert.Equal(BeganRecipe.MGlobal(lx, lg, gamma), m[names.IndexOf("M_global")], 5);
+            k = BeganRecipe.UpdateK(k, lx, lg, gamma, lambdaK);
+            seen.Add(k);
+        }
+        Assert.Equal(k, recipe.Modules[1].Module.StateDict()["k_t"].Item(), 5);
+        Assert.Contains(bound, seen);
+    }
+
+    [Fact]
+    public void CheckpointWithFloat64K_FromBeforeKMovedToTheDevice_StillLoads()
+    {
+        var path = Path.Combine(_dir, "old.safetensors");
+        using (var writer = TinyRecipe())
+            Checkpoint.Save(path, writer, new CheckpointInfo("began", "{}", 1, new LoaderPosition(0, 1), 2, 0));
+        // Rewrite it as the old code did: k_t float64 [1].
+        var saved = SafeTensorsFile.Read(path);
+        var old = new SafeTensorsFile();
+        foreach (var entry in saved.Entries)
+        {
+            if (entry.Name == "D.k_t") old.Add(entry.Name, [0.25], [1]);
+            else old.Add(entry.Name, entry.DType, entry.Data, entry.Shape);
+        }
+        foreach (var (key, value) in saved.Metadata) old.Metadata[key] = value;
+        old.Write(path);
+
+        using var recipe = TinyRecipe();
+        Checkpoint.Restore(Checkpoint.Read(path).File, recipe, path);
+        var k = recipe.Modules[1].Module.StateDict()["k_t"];
+        Assert.Equal(DType.Float32, k.DType);
+        Assert.Equal(0.25, k.Item());
+    }
+
     private static readonly string[] Tiny = ["--device", "cpu", "--filters", "2", "--nz", "8", "--hidden", "8", "--batch", "2"];
 
     private (int Code, string Out) Train(string run, params string[] extra)
@@ -157,7 +224,7 @@ public class BeganTests : IDisposable
         foreach (var entry in a.Entries)
             Assert.True(entry.Data.AsSpan().SequenceEqual(b[entry.Name].Data), $"{entry.Name} differs after resume");
         Assert.Equal(a.Metadata["optim.G"], b.Metadata["optim.G"]);
-        Assert.True(a["D.k_t"].ToDoubleArray()[0] > 0, "k_t never moved: the test does not exercise its checkpointing");
+        Assert.True(a["D.k_t"].ToFloatArray()[0] > 0, "k_t never moved: the test does not exercise its checkpointing");
 
         double[] Rates(string run) => [.. File.ReadAllLines(Path.Combine(_dir, run, "metrics.jsonl"))
             .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("lr").GetDouble())];

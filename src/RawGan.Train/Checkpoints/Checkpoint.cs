@@ -95,7 +95,8 @@ public static class Checkpoint
             var data = entry.DType switch
             {
                 SafeTensorsDType.F32 => Tensor.FromArray(entry.ToFloatArray(), entry.Shape, device),
-                SafeTensorsDType.F64 => Tensor.FromArray(entry.ToDoubleArray(), entry.Shape, device),
+                // On the host, which stores float64 (CUDA does not); CopyFrom converts it for its tensor.
+                SafeTensorsDType.F64 => Tensor.FromArray(entry.ToDoubleArray(), entry.Shape),
                 _ => throw new CheckpointException($"checkpoint '{path}': tensor {entry.Name} has dtype {entry.DType}, expected F32 or F64"),
             };
             dict[entry.Name[prefix.Length..]] = data;

@@ -46,7 +46,8 @@ public sealed record BeganOptions
 ///   k_{t+1} = clip(k_t + lambda_k (gamma L(x) - L(G(z_G))), 0, 1), k_0 = 0;
 ///   convergence M_global = L(x) + |gamma L(x) - L(G(z_G))|.
 /// Updates: Adam(lr 1e-4, betas (0.5, 0.999)) for both, halved when M_global plateaus (not below lr_min).
-/// k_t and the schedule's state are buffers of D, so checkpoints carry them.
+/// k_t and the schedule's state are buffers of D, so checkpoints carry them. The schedule runs in
+/// <see cref="AfterStep"/>, on the host, so that <see cref="Step"/> never waits for the device.
 /// </summary>
 public sealed class BeganRecipe : IGanRecipe
 {
@@ -121,18 +122,25 @@ public sealed class BeganRecipe : IGanRecipe
         return F.L1Loss(residual, F.Label(residual, 0));
     }
 
+    /// <summary>The k_t update on the host: the reference the tensor update in <see cref="Step"/> is tested against.</summary>
     public static double UpdateK(double k, double lossReal, double lossFake, double gamma, double lambdaK) =>
         Math.Clamp(k + lambdaK * (gamma * lossReal - lossFake), 0, 1);
 
+    /// <summary>M_global on the host: the reference the tensor form in <see cref="Step"/> is tested against.</summary>
     public static double MGlobal(double lossReal, double lossFake, double gamma) =>
         lossReal + Math.Abs(gamma * lossReal - lossFake);
 
+    /// <summary>Queues device work only (k_t and M_global are tensors; the plateau schedule waits for
+    /// <see cref="AfterStep"/>), so a whole step can be captured in a CUDA graph.</summary>
     public IReadOnlyList<Tensor> Step(Tensor real)
     {
         int n = real.Shape[0];
         _g.Train();
         _d.Train();
-        double k = _d.K;
+        // A buffer, so no gradient flows into it; cloned because it is updated in place below.
+        Tensor k;
+        using (Autograd.Autograd.NoGrad())
+            k = _d.K.Clone();
 
         // D step: L_D = L(x) - k_t L(G(z_D)); G is held fixed.
         _optD.ZeroGrad();
@@ -151,18 +159,25 @@ public sealed class BeganRecipe : IGanRecipe
         _optG.Step();
         _optD.ZeroGrad();
 
-        // Proportional control of the equilibrium E[L(G(z))] = gamma E[L(x)], and the convergence measure.
-        var balance = F.Concat([lossReal.Detach().Reshape(1), lossG.Detach().Reshape(1)], 0).ToDoubleArray();
-        double mGlobal = MGlobal(balance[0], balance[1], _options.Gamma);
-        _d.K = UpdateK(k, balance[0], balance[1], _options.Gamma, _options.LambdaK);
-        if (_d.Plateau.Observe(mGlobal, _options.LrPatience))
-        {
-            double lr = Math.Max(_optG.LearningRate / 2, _options.LrMin);
-            (_optG.LearningRate, _optD.LearningRate) = (lr, lr);
-        }
-
+        // Proportional control of the equilibrium E[L(G(z))] = gamma E[L(x)], and the convergence measure,
+        // with relu standing in for clamp and abs: clamp(v, 0, 1) = relu(v) - relu(v - 1), exact for any v below 2.
         using (Autograd.Autograd.NoGrad())
-            return [Tensor.Scalar(mGlobal, device: real.Device), Tensor.Scalar(k, device: real.Device), lossReal, lossG, lossD];
+        {
+            var balance = lossReal.Detach() * _options.Gamma - lossG.Detach();
+            var mGlobal = lossReal.Detach() + F.Relu(balance) + F.Relu(-balance);
+            var next = k + balance * _options.LambdaK;
+            _d.K.CopyFrom(F.Relu(next) - F.Relu(next - 1));
+            return [mGlobal, k, lossReal, lossG, lossD];
+        }
+    }
+
+    /// <summary>The learning-rate plateau schedule on this step's M_global (the first metric): halve both
+    /// rates (not below lr_min) after a window that does not improve.</summary>
+    public void AfterStep(IReadOnlyList<double> metrics)
+    {
+        if (!_d.Plateau.Observe(metrics[0], _options.LrPatience)) return;
+        double lr = Math.Max(_optG.LearningRate / 2, _options.LrMin);
+        (_optG.LearningRate, _optD.LearningRate) = (lr, lr);
     }
 
     public Tensor Generate(Tensor z)
@@ -201,34 +216,27 @@ public sealed class BeganRecipe : IGanRecipe
 }
 
 /// <summary>BEGAN's D: encoder then decoder, plus the training state that must survive a resume:
-/// buffer <c>k_t</c> [1] and buffer <c>lr_plateau</c> [3] (the current window's M_global sum and
-/// step count, the best window mean so far), both float64 so a checkpoint round trip is exact.</summary>
+/// buffer <c>k_t</c> [1], float32 on D's device, where the step updates it with tensor ops; and buffer
+/// <c>lr_plateau</c> [3] (the current window's M_global sum and step count, the best window mean so
+/// far), float64 on the host, where the schedule runs, so a checkpoint round trip is exact.</summary>
 public sealed class BeganDiscriminator : Module
 {
     private readonly Sequential _encoder;
     private readonly Sequential _decoder;
-    private readonly Tensor _k;
     private readonly Tensor _plateau;
 
     public BeganDiscriminator(Sequential encoder, Sequential decoder)
     {
         _encoder = RegisterModule("encoder", encoder);
         _decoder = RegisterModule("decoder", decoder);
-        _k = RegisterBuffer("k_t", Tensor.Zeros([1], DType.Float64));
+        K = RegisterBuffer("k_t", Tensor.Zeros([1]));
         _plateau = RegisterBuffer("lr_plateau", Tensor.FromArray([0.0, 0.0, double.PositiveInfinity], [3]));
     }
 
     public override Tensor Forward(Tensor x) => _decoder.Forward(_encoder.Forward(x));
 
-    public double K
-    {
-        get => _k.Item();
-        set
-        {
-            using var host = Tensor.FromArray([value], [1]);
-            _k.CopyFrom(host);
-        }
-    }
+    /// <summary>k_t, the buffer itself.</summary>
+    public Tensor K { get; }
 
     public PlateauState Plateau => new(_plateau);
 }

@@ -29,6 +29,11 @@ public interface IGanRecipe : IDisposable
     /// one-element tensor per metric name; they stay on the device until the loop reads them.</summary>
     IReadOnlyList<Tensor> Step(Tensor real);
 
+    /// <summary>Called by the training loop with the step's metrics once it has read them back; recipes
+    /// whose schedule depends on metric values (BEGAN's learning-rate plateau) update it here, on the
+    /// host, so that <see cref="Step"/> itself never waits for the device.</summary>
+    void AfterStep(IReadOnlyList<double> metrics) { }
+
     /// <summary>Called before each step with the epoch (0-based) the step belongs to, on a fresh run and
     /// after a resume alike: recipes whose seed schedules by epoch (torchfaces' learning rate) set
     /// their state from it here, so it needs no checkpoint.</summary>

@@ -96,6 +96,7 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
                               (lastCheckpoint is null ? "No checkpoint was written yet." : $"The last good checkpoint is {lastCheckpoint}."));
                 return TrainOutcome.Diverged;
             }
+            recipe.AfterStep(values);
 
             int epoch = (int)((step - 1) / loader.BatchesPerEpoch);
             var fields = new List<(string, double)> { ("step", step), ("epoch", epoch) };

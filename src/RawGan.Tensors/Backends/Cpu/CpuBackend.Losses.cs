@@ -6,16 +6,20 @@ public sealed partial class CpuBackend
 {
     public void BceForward(Tensor loss, Tensor p, Tensor target) => Pointwise.Run<BceFn>(loss, p, target, 0);
     public void BceBackward(Tensor dp, Tensor dLoss, Tensor p, Tensor target, double scale) =>
-        Pointwise.Run<BceGradFn>(dp, p, target, dLoss.Item() * scale);
+        Pointwise.Run<BceGradFn>(dp, p, target, Upstream(dLoss) * scale);
     public void BceWithLogitsForward(Tensor loss, Tensor x, Tensor target) => Pointwise.Run<BceLogitsFn>(loss, x, target, 0);
     public void BceWithLogitsBackward(Tensor dx, Tensor dLoss, Tensor x, Tensor target, double scale) =>
-        Pointwise.Run<BceLogitsGradFn>(dx, x, target, dLoss.Item() * scale);
+        Pointwise.Run<BceLogitsGradFn>(dx, x, target, Upstream(dLoss) * scale);
     public void L1Forward(Tensor loss, Tensor x, Tensor target) => Pointwise.Run<L1Fn>(loss, x, target, 0);
     public void L1Backward(Tensor dx, Tensor dLoss, Tensor x, Tensor target, double scale) =>
-        Pointwise.Run<L1GradFn>(dx, x, target, dLoss.Item() * scale);
+        Pointwise.Run<L1GradFn>(dx, x, target, Upstream(dLoss) * scale);
     public void MseForward(Tensor loss, Tensor x, Tensor target) => Pointwise.Run<MseFn>(loss, x, target, 0);
     public void MseBackward(Tensor dx, Tensor dLoss, Tensor x, Tensor target, double scale) =>
-        Pointwise.Run<MseGradFn>(dx, x, target, dLoss.Item() * scale);
+        Pointwise.Run<MseGradFn>(dx, x, target, Upstream(dLoss) * scale);
+
+    /// <summary>The one-element upstream gradient, read in place: this memory is the backend's own, so
+    /// it is no read-back (Item() would count as one under ReadBackGuard).</summary>
+    private static double Upstream(Tensor dLoss) => dLoss.DType == DType.Float32 ? Span<float>(dLoss)[0] : Span<double>(dLoss)[0];
 
     // Forward fns read (input, target, _); backward fns read (input, target, upstream * scale).
     private struct BceFn : IPointwise
