@@ -149,11 +149,21 @@ public class BenchTests
     }
 
     [Theory]
+    [InlineData("--device", "cpu")]
+    [InlineData("--warmup", "1")]
+    public void GraphOn_ExplainsWhatItNeeds(params string[] more)
+    {
+        var (code, _, error) = Run(["bench", "train", "dcgan", "--batch", "2", "--graph", "on", .. more]);
+        Assert.Equal(1, code);
+        Assert.Contains("--graph on", error);
+    }
+
+    [Theory]
     [InlineData("bench", "train", "nope", "--batch", "2")]
     [InlineData("bench", "train", "dcgan")]
     [InlineData("bench", "train", "dcgan", "--batch", "0")]
     [InlineData("bench", "train", "dcgan", "--batch", "2", "--precision", "bf16")]
-    [InlineData("bench", "train", "dcgan", "--batch", "2", "--graph", "on")]
+    [InlineData("bench", "train", "dcgan", "--batch", "2", "--graph", "maybe")]
     public void BadCommandLine_IsAUsageError(params string[] args)
     {
         var (code, _, error) = Run(args);

@@ -14,7 +14,7 @@
 # Environment:
 #   RAWGAN       the rawgan command (default: the Release build of this checkout, or `rawgan` on PATH)
 #   PYTHON       an interpreter with torch (default: /usr/bin/python3 if it imports torch, else python3)
-#   RAWGAN_PRECISIONS  RawGan rows (default: fp32 on the CPU, "fp32 tf32" on CUDA)
+#   RAWGAN_PRECISIONS  RawGan rows (default: fp32 on the CPU, "fp32 tf32 tf32+graph" on CUDA; +graph: --graph on)
 #   TORCH_MODES  PyTorch rows, ';'-separated bench_torch.py flags (defaults below); leading VAR=value
 #                words set its environment, e.g. "LD_LIBRARY_PATH=/tmp/openblas/... --precision fp32"
 set -euo pipefail
@@ -50,7 +50,7 @@ if [ "$device" = cpu ]; then
   precisions=${RAWGAN_PRECISIONS:-fp32}
   default_modes="--precision fp32"
 else
-  precisions=${RAWGAN_PRECISIONS:-fp32 tf32}
+  precisions=${RAWGAN_PRECISIONS:-fp32 tf32 tf32+graph}
   default_modes="--precision fp32;--precision tf32;--precision tf32 --channels-last;--precision bf16 --channels-last;--precision tf32 --compile;--precision bf16 --channels-last --compile;--precision tf32 --graph;--precision bf16 --channels-last --graph"
 fi
 modes=${TORCH_MODES:-$default_modes}
@@ -67,9 +67,10 @@ if [ -n "$threads" ]; then env_threads=(env "DOTNET_PROCESSOR_COUNT=$threads"); 
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); rawgan: $RAWGAN; python: $PYTHON" >&2
 for r in $(seq 1 "$rounds"); do
   for p in $precisions; do
-    echo "# round $r/$rounds: rawgan $recipe --precision $p" >&2
+    graph=off; [[ $p == *+graph ]] && graph=on
+    echo "# round $r/$rounds: rawgan $recipe --precision ${p%+graph} --graph $graph" >&2
     # shellcheck disable=SC2086  # RAWGAN may be a command with arguments
-    line=$("${env_threads[@]}" $RAWGAN bench train "$recipe" "${common[@]}" --precision "$p" --json) &&
+    line=$("${env_threads[@]}" $RAWGAN bench train "$recipe" "${common[@]}" --precision "${p%+graph}" --graph "$graph" --json) &&
       tail -n 1 <<< "$line" >> "$out" || echo "# FAILED: rawgan --precision $p (exit $?)" >&2
   done
   IFS=';' read -r -a mode_list <<< "$modes"
@@ -92,7 +93,7 @@ import json, statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
     r = json.loads(line)
-    key = ("rawgan " + r["precision"]) if r["engine"] == "rawgan" else ("pytorch " + r["mode"])
+    key = ("rawgan " + r["precision"] + (" graph" if r.get("graph") else "")) if r["engine"] == "rawgan" else ("pytorch " + r["mode"])
     if "blas" in r["versions"]:  # Debian's torch: netlib's libblas.so.3 unless OpenBLAS was put first
         blas = r["versions"]["blas"]
         key += " [" + ("OpenBLAS" if "openblas" in blas else "netlib BLAS" if "libblas.so.3" in blas else blas) + "]"

@@ -15,6 +15,8 @@ public sealed record BenchResult
     public required int Batch { get; init; }
     public required int Size { get; init; }
     public required string Precision { get; init; }
+    /// <summary>Whether the timed iterations were replays of a CUDA graph (`--graph on`).</summary>
+    public bool Graph { get; init; }
     /// <summary>"cpu" or "cuda".</summary>
     public required string Device { get; init; }
     /// <summary>The CPU model and thread count, or the GPU's name and architecture.</summary>
@@ -60,7 +62,7 @@ public sealed record BenchResult
     public IEnumerable<string> Describe()
     {
         var c = CultureInfo.InvariantCulture;
-        yield return string.Create(c, $"bench train {Recipe}: batch {Batch}, {Size}x{Size}, {Device} ({DeviceName}), {Precision}; {Warmup} warm-up + {Iters} timed iterations");
+        yield return string.Create(c, $"bench train {Recipe}: batch {Batch}, {Size}x{Size}, {Device} ({DeviceName}), {Precision}{(Graph ? ", CUDA graph" : "")}; {Warmup} warm-up + {Iters} timed iterations");
         yield return string.Create(c, $"ms/iter   {MsPerIter:F2} median (min {MsMin:F2}, max {MsMax:F2})");
         yield return string.Create(c, $"img/s     {ImgPerS:F1}");
         yield return string.Create(c, $"compute   {GflopPerImage:F3} GFLOP per image per iteration, {Tflops * 1e3:F1} GFLOP/s ({Tflops:F3} TFLOP/s)");

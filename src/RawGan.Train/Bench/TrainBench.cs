@@ -9,7 +9,7 @@ using RawGan.Training;
 namespace RawGan.Bench;
 
 /// <summary>What `rawgan bench train` was asked to time.</summary>
-public sealed record TrainBenchSettings(string Recipe, int Batch, int? Size, string Precision, int Warmup, int Iters, ulong Seed = 0);
+public sealed record TrainBenchSettings(string Recipe, int Batch, int? Size, string Precision, int Warmup, int Iters, ulong Seed = 0, bool Graph = false);
 
 /// <summary>
 /// Times training iterations of a recipe: the recipe is built as `rawgan train` builds it
@@ -17,6 +17,7 @@ public sealed record TrainBenchSettings(string Recipe, int Batch, int? Size, str
 /// already on the device (no loader, no host copies), and each iteration is the trainer's <see cref="IGanRecipe.Step"/> in its
 /// own tensor scope, followed by <see cref="IBackend.Synchronize"/> so that the GPU's queued work is
 /// inside the time. The metrics stay on the device (the trainer reads them; a benchmark need not).
+/// With Graph, iterations are <see cref="GraphedSteps"/>: the first warm-up one eager, the second captured, the timed ones replays.
 /// </summary>
 public static class TrainBench
 {
@@ -29,8 +30,12 @@ public static class TrainBench
 
     private static BenchResult Measure(TrainBenchSettings settings, Device device)
     {
+        if (settings.Graph && settings.Warmup < 2)
+            throw new ArgumentException("--graph on needs --warmup 2 or more: the first iteration runs eagerly and the second is captured, neither is a replay");
         var entry = BenchRecipes.Get(settings.Recipe);
         using var recipe = Trainer.CreateRecipe(settings.Recipe, entry.OptionsJson(settings.Size), device, settings.Seed);
+        using var graphed = settings.Graph ? new GraphedSteps(recipe, device) : null;
+        Func<Tensor, IReadOnlyList<Tensor>> step = graphed is null ? recipe.Step : graphed.Step;
         var backend = BackendRegistry.Get(device);
         var (channels, size) = ImageGeometry(recipe);
         if (settings.Size is { } asked && asked != size)
@@ -39,14 +44,14 @@ public static class TrainBench
 
         var range = recipe.DataRange;
         using var real = Tensor.Rand([settings.Batch, channels, size, size], new Generator(settings.Seed + 1), device: device, low: range.Low, high: range.High);
-        for (int i = 0; i < settings.Warmup; i++) Iterate(recipe, real, backend);
+        for (int i = 0; i < settings.Warmup; i++) Iterate(step, real, backend);
 
         var times = new double[settings.Iters];
         long allocated = GC.GetTotalAllocatedBytes(precise: true);
         var pause = GC.GetTotalPauseDuration();
         int gen2 = GC.CollectionCount(2);
         var cpu = ProcessorTime();
-        for (int i = 0; i < times.Length; i++) times[i] = Iterate(recipe, real, backend);
+        for (int i = 0; i < times.Length; i++) times[i] = Iterate(step, real, backend);
         cpu = ProcessorTime() - cpu;
         allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
         double pauseMs = (GC.GetTotalPauseDuration() - pause).TotalMilliseconds;
@@ -60,6 +65,7 @@ public static class TrainBench
             Batch = settings.Batch,
             Size = size,
             Precision = settings.Precision,
+            Graph = settings.Graph,
             Device = cuda ? "cuda" : "cpu",
             DeviceName = DeviceName(device),
             Warmup = settings.Warmup,
@@ -80,10 +86,10 @@ public static class TrainBench
     }
 
     /// <summary>One timed training iteration, from the first op queued to the last one finished.</summary>
-    private static double Iterate(IGanRecipe recipe, Tensor real, IBackend backend)
+    private static double Iterate(Func<Tensor, IReadOnlyList<Tensor>> step, Tensor real, IBackend backend)
     {
         var clock = Stopwatch.StartNew();
-        using (new TensorScope()) recipe.Step(real);
+        using (new TensorScope()) step(real);
         backend.Synchronize();
         return clock.Elapsed.TotalMilliseconds;
     }

@@ -26,6 +26,8 @@ public static class BenchCommand
         device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
         var precision = new Option<string>("--precision") { Description = "auto (tf32 on CUDA, fp32 on the CPU), fp32, or tf32 (CUDA only: tensor cores for fp32 products).", DefaultValueFactory = _ => Precision.Auto };
         precision.AcceptOnlyFromAmong(Precision.Choices);
+        var graph = new Option<string>("--graph") { Description = "on: replay each iteration from a CUDA graph (CUDA; dcgan, tfdcgan, began; needs --warmup 2 or more, the eager step and the capture).", DefaultValueFactory = _ => "off" };
+        graph.AcceptOnlyFromAmong("on", "off");
         var warmup = new Option<int>("--warmup") { Description = "Untimed iterations first.", DefaultValueFactory = _ => 3 };
         var iters = new Option<int>("--iters") { Description = "Timed iterations; the report gives their median, min and max.", DefaultValueFactory = _ => 20 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the initialisation, noise and random batch.", DefaultValueFactory = _ => 0 };
@@ -36,7 +38,7 @@ public static class BenchCommand
 
         var command = new Command("train", "Time training iterations of a recipe: ms per iteration, images/s, TFLOP/s, peak memory.");
         command.Arguments.Add(recipe);
-        foreach (var o in new Option[] { batch, size, device, precision, warmup, iters, seed, json }) command.Options.Add(o);
+        foreach (var o in new Option[] { batch, size, device, precision, graph, warmup, iters, seed, json }) command.Options.Add(o);
         command.SetAction(parsed =>
         {
             try
@@ -44,7 +46,8 @@ public static class BenchCommand
                 // Device notes go to the error stream, so that --json prints nothing but the object.
                 var target = DeviceChoice.Resolve(parsed.GetValue(device)!, error);
                 var settings = new TrainBenchSettings(parsed.GetValue(recipe)!, parsed.GetValue(batch), parsed.GetValue(size),
-                    parsed.GetValue(precision)!, parsed.GetValue(warmup), parsed.GetValue(iters), parsed.GetValue(seed));
+                    parsed.GetValue(precision)!, parsed.GetValue(warmup), parsed.GetValue(iters), parsed.GetValue(seed),
+                    parsed.GetValue(graph) == "on");
                 var result = TrainBench.Run(settings, target);
                 if (parsed.GetValue(json)) output.WriteLine(result.ToJson());
                 else foreach (var line in result.Describe()) output.WriteLine(line);

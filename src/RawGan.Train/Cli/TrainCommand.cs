@@ -19,6 +19,7 @@ public static class TrainCommand
     private static readonly Option<long?> Steps = new("--steps") { Description = "Total steps (overrides --epochs)." };
     private static readonly Option<string> DeviceOption = new("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
     private static readonly Option<string> PrecisionOption = new("--precision") { Description = "auto (tf32 on CUDA, fp32 on the CPU), fp32 (strict), or tf32 (CUDA: tensor cores for fp32 products).", DefaultValueFactory = _ => Precision.Auto };
+    private static readonly Option<string> GraphOption = new("--graph") { Description = "on: capture the whole step in a CUDA graph and replay it (CUDA; dcgan, tfdcgan, began). Default: off.", DefaultValueFactory = _ => "off" };
     private static readonly Option<ulong> Seed = new("--seed") { Description = "Seed of initialisation, noise and data order.", DefaultValueFactory = _ => 0 };
     private static readonly Option<string?> Resume = new("--resume") { Description = "Continue the run in this folder from its newest checkpoint." };
     public static readonly Option<int?> SampleEvery = new("--sample-every") { Description = "Steps between sample grids and monitor.png updates. Default: 500." };
@@ -37,11 +38,15 @@ public static class TrainCommand
         return train;
     }
 
-    static TrainCommand() => PrecisionOption.AcceptOnlyFromAmong(Precision.Choices);
+    static TrainCommand()
+    {
+        PrecisionOption.AcceptOnlyFromAmong(Precision.Choices);
+        GraphOption.AcceptOnlyFromAmong("on", "off");
+    }
 
     public static void AddCommon(Command command)
     {
-        foreach (var o in new Option[] { Data, Out, Crop, Batch, Epochs, Steps, DeviceOption, PrecisionOption, Seed, Resume, SampleEvery, CheckpointEvery, EvalEvery })
+        foreach (var o in new Option[] { Data, Out, Crop, Batch, Epochs, Steps, DeviceOption, PrecisionOption, GraphOption, Seed, Resume, SampleEvery, CheckpointEvery, EvalEvery })
             command.Options.Add(o);
     }
 
@@ -58,6 +63,7 @@ public static class TrainCommand
             Steps = parsed.GetValue(Steps),
             Device = parsed.GetValue(DeviceOption) ?? "auto",
             Precision = parsed.GetValue(PrecisionOption) ?? Precision.Auto,
+            Graph = parsed.GetValue(GraphOption) == "on",
             Seed = parsed.GetValue(Seed),
             Resume = parsed.GetValue(Resume),
             SampleEvery = parsed.GetValue(SampleEvery) ?? defaults.SampleEvery,
@@ -75,6 +81,7 @@ public static class TrainCommand
         {
             common.Validate();
             var device = DeviceChoice.Resolve(common.Device, output);
+            if (common.Graph && device != Device.Cuda) throw new ArgumentException("--graph on: CUDA graphs need a GPU (--device cuda)");
             string optionsJson;
             int size;
             if (common.Resume is not null)
@@ -110,8 +117,8 @@ public static class TrainCommand
             ?? throw new CheckpointException($"{folder.Config} has no train settings");
         var optionsJson = config.RootElement.GetProperty("options").GetRawText();
         int size = config.RootElement.GetProperty("options").GetProperty("Size").GetInt32();
-        // The precision, like the device, is this run's choice: resuming on another machine works.
-        return (saved with { Resume = flags.Resume, Out = flags.Resume, Steps = flags.Steps ?? saved.Steps, Epochs = flags.Epochs ?? saved.Epochs, Precision = flags.Precision },
+        // The precision and graph mode, like the device, are this run's choice: resuming on another machine works.
+        return (saved with { Resume = flags.Resume, Out = flags.Resume, Steps = flags.Steps ?? saved.Steps, Epochs = flags.Epochs ?? saved.Epochs, Precision = flags.Precision, Graph = flags.Graph },
             size, optionsJson);
     }
 

@@ -73,6 +73,7 @@ public sealed class BeganRecipe : IGanRecipe
     }
 
     public string Name => "began";
+    public bool Capturable => true;
     public Generator Noise => _noise;
     public IReadOnlyList<(string Name, Module Module)> Modules => [("G", _g), ("D", _d)];
     public IReadOnlyList<(string Name, Optimizer Optimizer)> Optimizers => [("G", _optG), ("D", _optD)];

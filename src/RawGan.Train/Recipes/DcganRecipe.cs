@@ -60,6 +60,7 @@ public sealed class DcganRecipe : IGanRecipe
     }
 
     public string Name => "dcgan";
+    public bool Capturable => true;
     public Generator Noise => _noise;
     public IReadOnlyList<(string Name, Module Module)> Modules => [("G", _g), ("D", _d)];
     public IReadOnlyList<(string Name, Optimizer Optimizer)> Optimizers => [("G", _optG), ("D", _optD)];

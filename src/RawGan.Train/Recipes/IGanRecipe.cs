@@ -34,6 +34,11 @@ public interface IGanRecipe : IDisposable
     /// host, so that <see cref="Step"/> itself never waits for the device.</summary>
     void AfterStep(IReadOnlyList<double> metrics) { }
 
+    /// <summary>Whether <see cref="Step"/> only queues device work (it reads nothing back and uploads
+    /// nothing from the host), so that `--graph on` can capture it whole in a CUDA graph and replay
+    /// it. Recipes whose balancing rules decide on the host in mid-step (torchfaces, vaegan) cannot.</summary>
+    bool Capturable => false;
+
     /// <summary>Called before each step with the epoch (0-based) the step belongs to, on a fresh run and
     /// after a resume alike: recipes whose seed schedules by epoch (torchfaces' learning rate) set
     /// their state from it here, so it needs no checkpoint.</summary>

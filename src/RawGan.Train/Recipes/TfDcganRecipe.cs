@@ -66,6 +66,7 @@ public sealed class TfDcganRecipe : IGanRecipe
     }
 
     public string Name => "tfdcgan";
+    public bool Capturable => true;
     public Generator Noise => _noise;
     public IReadOnlyList<(string Name, Module Module)> Modules => [("G", _g), ("D", _d)];
     public IReadOnlyList<(string Name, Optimizer Optimizer)> Optimizers => [("G", _optG), ("D", _optD)];

@@ -12,6 +12,8 @@ public sealed record TrainOptions
     public string Device { get; init; } = "auto";
     /// <summary>auto, fp32 or tf32 (<see cref="Training.Precision"/>); config.json records the one resolved.</summary>
     public string Precision { get; init; } = Training.Precision.Auto;
+    /// <summary>`--graph on`: replay each step from a CUDA graph (<see cref="GraphedSteps"/>); CUDA and capturable recipes only.</summary>
+    public bool Graph { get; init; }
     public ulong Seed { get; init; }
     public string? Resume { get; init; }
     public int SampleEvery { get; init; } = 500;

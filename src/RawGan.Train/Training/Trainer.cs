@@ -48,6 +48,7 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
                 device = device.ToString(), version = typeof(Trainer).Assembly.GetName().Version?.ToString(3), images = data.Count });
         }
 
+        using var graphed = options.Graph ? new GraphedSteps(recipe, device) : null;
         using var loader = new BatchLoader(data, new BatchLoaderOptions { BatchSize = options.Batch, Seed = (int)options.Seed, Range = recipe.DataRange }, position);
         long total = options.Steps ?? (long)(options.Epochs ?? 20) * loader.BatchesPerEpoch;
         log.WriteLine($"training {recipeName} on {device}: {data.Count} images of {data.Size}x{data.Size}, batch {options.Batch}, " +
@@ -82,7 +83,7 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
             {
                 using var batch = loader.Next();
                 var real = Tensor.FromArray(batch.Data, [batch.Count, batch.Channels, batch.Size, batch.Size], device);
-                var metrics = recipe.Step(real);
+                var metrics = graphed?.Step(real) ?? recipe.Step(real);
                 values = F.Concat([.. metrics.Select(m => m.Reshape(1))], 0).ToDoubleArray();
             }
             step++;
