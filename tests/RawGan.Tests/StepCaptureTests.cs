@@ -27,17 +27,26 @@ public class StepCaptureTests
         return [.. recipe.Step(real).Select(m => m.Item())];
     }
 
+    /// <summary>Two DCGANs from the same seeds, each one eager step into training (a first step makes
+    /// the optimizer state and cannot be recorded), and the batch both train on.</summary>
+    private static (IGanRecipe Recorded, IGanRecipe Eager, Tensor Real) Twins()
+    {
+        var (recorded, eager, real) = (Dcgan(), Dcgan(), Batch());
+        Step(recorded, real);
+        Step(eager, real);
+        return (recorded, eager, real);
+    }
+
     private static float[] Weights(IGanRecipe recipe) =>
         [.. recipe.Modules.SelectMany(m => m.Module.Parameters()).SelectMany(p => p.ToFloatArray())];
 
     [Fact]
     public void RecordedStep_ComputesWhatAnEagerStepComputes()
     {
-        using var recorded = Dcgan();
-        using var eager = Dcgan();
-        using var real = Batch();
-        Step(recorded, real);
-        Step(eager, real);
+        var (recorded, eager, real) = Twins();
+        using var _ = recorded;
+        using var __ = eager;
+        using var ___ = real;
 
         double[] viaCells;
         using (var capture = StepCapture.Begin(Device.Cpu))
@@ -54,11 +63,10 @@ public class StepCaptureTests
     [Fact]
     public void EachLaterReplay_MovesTheHostOnAsAnEagerStepDoes()
     {
-        using var recorded = Dcgan();
-        using var eager = Dcgan();
-        using var real = Batch();
-        Step(recorded, real);
-        Step(eager, real);
+        var (recorded, eager, real) = Twins();
+        using var _ = recorded;
+        using var __ = eager;
+        using var ___ = real;
         Step(eager, real);
         using var capture = StepCapture.Begin(Device.Cpu);
         Step(recorded, real);
