@@ -52,8 +52,6 @@ public sealed partial class CudaBackend
             statsDesc, Ptr(gamma), Ptr(dGamma), Ptr(dBeta), eps, Ptr(saveMean), Ptr(saveInvStd)));
     }
 
-    private static CUdeviceptr PtrOrNull(Tensor? t) => t is null ? CUdeviceptr.Null : Ptr(t);
-
     /// <summary>The NCHW descriptor of x (shared by y, dy, dx) and the derived 1xCx1x1 one, per shape.</summary>
     private (cudnnTensorDescriptor_t X, cudnnTensorDescriptor_t Stats) BatchNormDescriptors(string op, Tensor x, params Tensor[] sameShape)
     {

@@ -1,4 +1,3 @@
-using RawGan.Backends.Cuda.Interop;
 using RawGan.Backends.Cuda.Kernels;
 
 namespace RawGan.Backends.Cuda;
@@ -13,8 +12,7 @@ public sealed partial class CudaBackend
         Enter();
         CheckState("SgdStep", param, grad, momentumBuffer ?? param);
         if (param.NumEl == 0) return;
-        var buffer = momentumBuffer is null ? CUdeviceptr.Null : Ptr(momentumBuffer);
-        OptimizerKernels.LaunchSgd(Kernels, Ptr(param), Ptr(grad), buffer, Cell(hyper), lr, momentum, weightDecay, firstStep, param.NumEl);
+        OptimizerKernels.LaunchSgd(Kernels, Ptr(param), Ptr(grad), PtrOrNull(momentumBuffer), PtrOrNull(hyper), lr, momentum, weightDecay, firstStep, param.NumEl);
     }
 
     public void AdamStep(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps, double weightDecay, int step, Tensor? hyper = null)
@@ -22,7 +20,7 @@ public sealed partial class CudaBackend
         Enter();
         CheckState("AdamStep", param, grad, m, v);
         if (param.NumEl == 0) return;
-        OptimizerKernels.LaunchAdam(Kernels, Ptr(param), Ptr(grad), Ptr(m), Ptr(v), Cell(hyper), lr, beta1, beta2, eps, weightDecay, step, param.NumEl);
+        OptimizerKernels.LaunchAdam(Kernels, Ptr(param), Ptr(grad), Ptr(m), Ptr(v), PtrOrNull(hyper), lr, beta1, beta2, eps, weightDecay, step, param.NumEl);
     }
 
     public void RmsPropStep(Tensor param, Tensor grad, Tensor squareAvg, double lr, double alpha, double eps, double weightDecay, Tensor? hyper = null)
@@ -30,7 +28,7 @@ public sealed partial class CudaBackend
         Enter();
         CheckState("RmsPropStep", param, grad, squareAvg);
         if (param.NumEl == 0) return;
-        OptimizerKernels.LaunchRmsProp(Kernels, Ptr(param), Ptr(grad), Ptr(squareAvg), Cell(hyper), lr, alpha, eps, weightDecay, param.NumEl);
+        OptimizerKernels.LaunchRmsProp(Kernels, Ptr(param), Ptr(grad), Ptr(squareAvg), PtrOrNull(hyper), lr, alpha, eps, weightDecay, param.NumEl);
     }
 
     private static void CheckState(string op, Tensor param, params Tensor[] others)

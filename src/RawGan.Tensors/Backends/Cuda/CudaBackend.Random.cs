@@ -9,20 +9,20 @@ public sealed partial class CudaBackend
     {
         Enter();
         RequireContiguous("RandomUniform", y);
-        if (y.NumEl > 0) RandomKernels.LaunchUniform(Kernels, Ptr(y), seed, Cell(offsetBase), offset, low, high, y.NumEl);
+        if (y.NumEl > 0) RandomKernels.LaunchUniform(Kernels, Ptr(y), seed, PtrOrNull(offsetBase), offset, low, high, y.NumEl);
     }
 
     public void RandomNormal(Tensor y, ulong seed, ulong offset, double mean, double std, Tensor? offsetBase = null)
     {
         Enter();
         RequireContiguous("RandomNormal", y);
-        if (y.NumEl > 0) RandomKernels.LaunchNormal(Kernels, Ptr(y), seed, Cell(offsetBase), offset, mean, std, y.NumEl);
+        if (y.NumEl > 0) RandomKernels.LaunchNormal(Kernels, Ptr(y), seed, PtrOrNull(offsetBase), offset, mean, std, y.NumEl);
     }
 
     public void DropoutMask(Tensor mask, ulong seed, ulong offset, double p, Tensor? offsetBase = null)
     {
         Enter();
         RequireContiguous("DropoutMask", mask);
-        if (mask.NumEl > 0) RandomKernels.LaunchDropoutMask(Kernels, Ptr(mask), seed, Cell(offsetBase), offset, p, mask.NumEl);
+        if (mask.NumEl > 0) RandomKernels.LaunchDropoutMask(Kernels, Ptr(mask), seed, PtrOrNull(offsetBase), offset, p, mask.NumEl);
     }
 }

@@ -93,8 +93,9 @@ public sealed partial class CudaBackend : IBackend
         ? s.Pointer.Offset((long)t.Offset * sizeof(float))
         : throw new ArgumentException($"{t} is not a CUDA tensor; move it with .To(Device.Cuda) first");
 
-    /// <summary>A captured step's cell (StepCapture), or the null pointer that tells a kernel to use its arguments.</summary>
-    private static CUdeviceptr Cell(Tensor? cell) => cell is null ? CUdeviceptr.Null : Ptr(cell);
+    /// <summary>The address of an optional tensor (running statistics, a momentum buffer, a captured
+    /// step's cell), or the null pointer that tells a kernel there is none.</summary>
+    private static CUdeviceptr PtrOrNull(Tensor? t) => t is null ? CUdeviceptr.Null : Ptr(t);
 
     // ---- memory ----
 
