@@ -86,8 +86,8 @@ public class StepCaptureTests
                 Assert.Equal(b.StateDict().Scalars, a.StateDict().Scalars);
             Assert.Equal(Counters(eager), Counters(recorded));
             var (stepSize, correction2) = AdamCorrections.For(2e-4, 0.5, 0.999, replay + 1);
-            Assert.Contains(stepSize, capture.Values.ToArray());
-            Assert.Contains(correction2, capture.Values.ToArray());
+            Assert.Contains((float)stepSize, capture.Values.ToArray());
+            Assert.Contains((float)correction2, capture.Values.ToArray());
         }
     }
 
@@ -104,7 +104,7 @@ public class StepCaptureTests
 
         adam.LearningRate = 1e-3;
         capture.BeforeReplay(first: false);
-        Assert.Contains(AdamCorrections.For(1e-3, 0.5, 0.999, 3).StepSize, capture.Values.ToArray());
+        Assert.Contains((float)AdamCorrections.For(1e-3, 0.5, 0.999, 3).StepSize, capture.Values.ToArray());
 
         adam.Beta1 = 0.9;
         var e = Assert.Throws<InvalidOperationException>(() => capture.BeforeReplay(first: false));

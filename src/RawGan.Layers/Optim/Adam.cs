@@ -51,6 +51,6 @@ public sealed class Adam : Optimizer
     protected override float[] ReplayValues(int step)
     {
         var (stepSize, correction2) = Backends.AdamCorrections.For(LearningRate, Beta1, Beta2, step);
-        return [stepSize, correction2];
+        return [(float)stepSize, (float)correction2];
     }
 }

@@ -56,7 +56,7 @@ public sealed partial class CpuBackend
     public void AdamStep(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps, double weightDecay, int step, Tensor? hyper = null)
     {
         // Corrections in double, rounded once to the parameter's dtype; a capture's cell holds the float32 ones.
-        double stepSize = lr / (1 - Math.Pow(beta1, step)), correction2 = Math.Sqrt(1 - Math.Pow(beta2, step));
+        var (stepSize, correction2) = AdamCorrections.For(lr, beta1, beta2, step);
         if (hyper is not null) (stepSize, correction2) = (Span<float>(hyper)[0], Span<float>(hyper)[1]);
         if (param.DType == DType.Float32) Adam<float>(param, grad, m, v, stepSize, correction2, beta1, beta2, eps, weightDecay);
         else Adam<double>(param, grad, m, v, stepSize, correction2, beta1, beta2, eps, weightDecay);

@@ -10,14 +10,14 @@ public static class OptimizerKernels
     public static readonly KernelRef Sgd = new("sgd.cu", "sgd_step_f32");
     public static readonly KernelRef RmsProp = new("rmsprop.cu", "rmsprop_step_f32");
 
-    /// <summary>Adam's bias corrections for this step (<see cref="AdamCorrections"/>, in double as the CPU
-    /// computes them) go in as arguments, or, when hyper is set, the kernel reads them from there.</summary>
+    /// <summary>Adam's bias corrections for this step (<see cref="AdamCorrections"/>, rounded to float once)
+    /// go in as arguments, or, when hyper is set, the kernel reads them from there.</summary>
     public static void LaunchAdam(KernelLibrary lib, CUdeviceptr param, CUdeviceptr grad, CUdeviceptr m, CUdeviceptr v, CUdeviceptr hyper,
         double lr, double beta1, double beta2, double eps, double weightDecay, int step, int n)
     {
         var (stepSize, correction2) = AdamCorrections.For(lr, beta1, beta2, step);
         lib.Launch(Adam, lib.GridForVectorized(n), new Dim3(KernelLibrary.BlockSize), param, grad, m, v, hyper,
-            (float)beta1, (float)beta2, stepSize, correction2, (float)eps, (float)weightDecay, n);
+            (float)beta1, (float)beta2, (float)stepSize, (float)correction2, (float)eps, (float)weightDecay, n);
     }
 
     /// <summary>momentumBuffer is the null pointer for plain SGD; hyper, when set, holds lr.</summary>
