@@ -38,6 +38,15 @@ public class TrainRunTests : IDisposable
     }
 
     [Fact]
+    public void GraphOn_WithoutAGpu_IsAClearError_BeforeAnyRunFolder()
+    {
+        var (code, _, error) = Train("graph", "--steps", "1", "--graph", "on");
+        Assert.Equal(1, code);
+        Assert.Contains("CUDA graphs need --device cuda", error);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "graph")));
+    }
+
+    [Fact]
     public void Train_WritesConfig_Metrics_Monitor_Samples_AndCheckpoints()
     {
         var (code, output, error) = Train("a", "--steps", "6", "--sample-every", "3", "--checkpoint-every", "3");

@@ -81,7 +81,6 @@ public static class TrainCommand
         {
             common.Validate();
             var device = DeviceChoice.Resolve(common.Device, output);
-            if (common.Graph && device != Device.Cuda) throw new ArgumentException("--graph on: CUDA graphs need a GPU (--device cuda)");
             string optionsJson;
             int size;
             if (common.Resume is not null)

@@ -25,6 +25,8 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
 
     public TrainOutcome Run(IGanRecipe recipe, string recipeOptionsJson, Device device, CancellationToken stop)
     {
+        // First: --graph on's checks (a GPU, a capturable recipe) fail before the run folder is made.
+        using var graphed = options.Graph ? new GraphedSteps(recipe, device) : null;
         string recipeName = recipe.Name;
         var folder = new RunFolder(options.Out ?? options.Resume ?? RunFolder.DefaultPath(recipeName));
         long step = 0;
@@ -48,7 +50,6 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
                 device = device.ToString(), version = typeof(Trainer).Assembly.GetName().Version?.ToString(3), images = data.Count });
         }
 
-        using var graphed = options.Graph ? new GraphedSteps(recipe, device) : null;
         using var loader = new BatchLoader(data, new BatchLoaderOptions { BatchSize = options.Batch, Seed = (int)options.Seed, Range = recipe.DataRange }, position);
         long total = options.Steps ?? (long)(options.Epochs ?? 20) * loader.BatchesPerEpoch;
         log.WriteLine($"training {recipeName} on {device}: {data.Count} images of {data.Size}x{data.Size}, batch {options.Batch}, " +
