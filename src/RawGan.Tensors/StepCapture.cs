@@ -27,8 +27,7 @@ public sealed class StepCapture : IDisposable
     private readonly List<(int At, Func<float[]> Next)> _refills = [];
     private readonly List<Action> _hostWork = [];
     private readonly List<Tensor> _views = [];
-    private readonly Dictionary<Generator, (int At, ulong Start)> _generators = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<Generator, ulong> _perStep = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Generator, GeneratorCell> _generators = new(ReferenceEqualityComparer.Instance);
     private int _used;
     private bool _ended;
 
@@ -54,7 +53,7 @@ public sealed class StepCapture : IDisposable
         if (_ended) return;
         _ended = true;
         if (ReferenceEquals(_recording, this)) _recording = null;
-        foreach (var (generator, (_, start)) in _generators) _perStep[generator] = generator.Offset - start;
+        foreach (var (generator, cell) in _generators) cell.PerStep = generator.Offset - cell.Start;
     }
 
     /// <summary>
@@ -82,11 +81,11 @@ public sealed class StepCapture : IDisposable
         if (!capture._generators.TryGetValue(generator, out var cell))
         {
             // The offset before this first draw: where the recorded step's stream starts.
-            cell = (capture.Reserve(2), offset);
-            MemoryMarshal.Write(MemoryMarshal.AsBytes(capture._values.AsSpan(cell.At, 2)), cell.Start);
-            capture._generators[generator] = cell;
+            int at = capture.Reserve(2);
+            MemoryMarshal.Write(MemoryMarshal.AsBytes(capture._values.AsSpan(at, 2)), offset);
+            capture._generators[generator] = cell = new GeneratorCell(at, offset, capture.Slice(at, 2));
         }
-        return (seed, offset - cell.Start, capture.Slice(cell.At, 2));
+        return (seed, offset - cell.Start, cell.View);
     }
 
     /// <summary>Host work the recorded step did that each later replay must repeat (BatchNorm's
@@ -103,10 +102,10 @@ public sealed class StepCapture : IDisposable
         if (!_ended) throw new InvalidOperationException("BeforeReplay: the capture is still recording");
         if (!first)
         {
-            foreach (var (generator, (at, _)) in _generators)
+            foreach (var (generator, cell) in _generators)
             {
-                MemoryMarshal.Write(MemoryMarshal.AsBytes(_values.AsSpan(at, 2)), generator.Offset);
-                generator.SetOffset(generator.Offset + _perStep[generator]);
+                MemoryMarshal.Write(MemoryMarshal.AsBytes(_values.AsSpan(cell.At, 2)), generator.Offset);
+                generator.SetOffset(generator.Offset + cell.PerStep);
             }
             foreach (var (at, next) in _refills) next().CopyTo(_values.AsSpan(at));
             foreach (var work in _hostWork) work();
@@ -123,6 +122,13 @@ public sealed class StepCapture : IDisposable
         End();
         foreach (var view in _views) view.Dispose();
         _cells.Dispose();
+    }
+
+    /// <summary>A generator's cell: where it is, the offset the recorded step started from, the view the
+    /// kernels read, and (once recording ends) how far one step moves the generator.</summary>
+    private sealed record GeneratorCell(int At, ulong Start, Tensor View)
+    {
+        public ulong PerStep { get; set; }
     }
 
     private int Reserve(int count)
