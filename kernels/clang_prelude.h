@@ -32,6 +32,10 @@ struct __attribute__((aligned(8))) float2 {
     float x, y;
 };
 
+struct __attribute__((aligned(8))) uint2 {
+    unsigned int x, y;
+};
+
 static __device__ __forceinline__ float __shfl_down_sync(unsigned int mask, float value, unsigned int delta) {
     return __nvvm_shfl_sync_down_f32(mask, value, delta, 0x1f);
 }
