@@ -6,7 +6,8 @@ using RawGan.Backends.Cuda.Interop;
 namespace RawGan.KernelBench;
 
 /// <summary>One benchmarked kernel: its inputs and outputs, how to run it on a backend, and the
-/// bytes it moves per call (reads + writes), which GB/s is computed from.</summary>
+/// bytes it moves per call (reads + writes), which GB/s is computed from. Bitwise: the outputs
+/// must match the CPU's bit for bit (they hold packed bf16 pairs, not float32 values).</summary>
 internal sealed record ElementwiseCase(
     string Name,
     int Elements,
@@ -17,7 +18,8 @@ internal sealed record ElementwiseCase(
     double Rtol = 1e-5,
     double Atol = 1e-6,
     Func<float, float, float>? InputRange = null,
-    Action<Tensor[], Tensor[]>? RunRaw = null);
+    Action<Tensor[], Tensor[]>? RunRaw = null,
+    bool Bitwise = false);
 
 /// <summary>A cuDNN call at one shape, its floating-point operations (0: none counted) and bytes.</summary>
 internal sealed record CudnnCase(string Name, double Flops, long Bytes, Func<Tensor[]> Setup, Action<IBackend, Tensor[]> Run);
@@ -105,13 +107,14 @@ internal sealed class Bench(CudaBackend cuda, bool quick)
         double worstExcess = 0;
         for (int i = 0; i < expected.Length; i++)
         {
-            if (expected[i].Equals(actual[i])) continue;
-            double excess = Math.Abs(actual[i] - expected[i]) - (c.Atol + c.Rtol * Math.Abs(expected[i]));
+            if (c.Bitwise ? Bits(expected[i]) == Bits(actual[i]) : expected[i].Equals(actual[i])) continue;
+            double excess = c.Bitwise ? double.PositiveInfinity : Math.Abs(actual[i] - expected[i]) - (c.Atol + c.Rtol * Math.Abs(expected[i]));
             if (double.IsNaN(excess) || excess > worstExcess) { worst = i; worstExcess = double.IsNaN(excess) ? double.PositiveInfinity : excess; }
         }
-        return worst < 0
-            ? (true, "ok")
-            : (false, string.Create(CultureInfo.InvariantCulture, $"MISMATCH at {worst}: {actual[worst]:G9} vs CPU {expected[worst]:G9}"));
+        if (worst < 0) return (true, "ok");
+        return (false, c.Bitwise
+            ? $"MISMATCH at {worst}: bits 0x{Bits(actual[worst]):X8} vs CPU 0x{Bits(expected[worst]):X8}"
+            : string.Create(CultureInfo.InvariantCulture, $"MISMATCH at {worst}: {actual[worst]:G9} vs CPU {expected[worst]:G9}"));
     }
 
     /// <summary>Median milliseconds of one call of body (which makes `calls` calls), from CUDA events.</summary>
@@ -148,6 +151,8 @@ internal sealed class Bench(CudaBackend cuda, bool quick)
     }
 
     public static CUdeviceptr Pointer(Tensor t) => ((CudaStorage)t.Storage).Pointer.Offset((long)t.Offset * sizeof(float));
+
+    private static uint Bits(float value) => BitConverter.SingleToUInt32Bits(value);
 
     private static void Check(CUresult status) => Cuda.Check(status);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using RawGan.Backends;
 using RawGan.Backends.Cuda;
 using RawGan.Backends.Cuda.Kernels;
@@ -6,7 +7,8 @@ namespace RawGan.KernelBench;
 
 /// <summary>What is benchmarked. Each elementwise case runs through the IBackend method the
 /// training code calls (so the CPU backend validates it), except the superseded _v1 kernels,
-/// launched raw beside the version that replaced them.</summary>
+/// launched raw beside the version that replaced them, and the bf16 casts, which no IBackend
+/// method has: launched raw, checked against BFloat16 on the host.</summary>
 internal static class Cases
 {
     private const long F = sizeof(float);
@@ -69,6 +71,57 @@ internal static class Cases
             (b, i, o) => b.UpsampleNearestForward(o[0], i[0], 2));
         yield return new("upsample_nearest_backward x2", n, [[planes, 1, 64, 64]], [[planes, 1, 32, 32]], n * F * 5 / 4,
             (b, i, o) => b.UpsampleNearestBackward(o[0], i[0], 2));
+    }
+
+    /// <summary>The casts around a bf16 convolution: plain at 16M elements, with the layout change
+    /// at a DCGAN activation [128, 64, 32, 32]. A bf16 buffer rides in a float32 tensor of half the
+    /// count (the CUDA backend stores float32 only) and is compared bit for bit.</summary>
+    public static IEnumerable<ElementwiseCase> Bfloat16()
+    {
+        yield return Bf16("f32_to_bf16", 1, 1, 1 << 24, nhwc: false, toBf16: true);
+        yield return Bf16("bf16_to_f32", 1, 1, 1 << 24, nhwc: false, toBf16: false);
+        yield return Bf16("nchw_f32_to_nhwc_bf16 128x64x32x32", 128, 64, 32 * 32, nhwc: true, toBf16: true);
+        yield return Bf16("nhwc_bf16_to_nchw_f32 128x64x32x32", 128, 64, 32 * 32, nhwc: true, toBf16: false);
+    }
+
+    /// <summary>One cast of n c hw elements (an even count); its CPU side is the host loop of
+    /// BFloat16, written to the output through the backend's host copy.</summary>
+    private static ElementwiseCase Bf16(string name, int n, int c, int hw, bool nhwc, bool toBf16)
+    {
+        int count = n * c * hw;
+        int[] floats = [count], pairs = [count / 2];
+        long bytes = count * (F + sizeof(ushort));
+        if (toBf16)
+            return new(name, count, [floats], [pairs], bytes,
+                (b, i, o) => b.CopyFromHost(o[0], MemoryMarshal.AsBytes(ToBf16(i[0].ToFloatArray(), c, hw, nhwc).AsSpan())),
+                RunRaw: (i, o) => Bf16Kernels.LaunchToBf16(CudaBackend.Instance.Kernels, Bench.Pointer(o[0]), Bench.Pointer(i[0]), n, c, hw, nhwc),
+                Bitwise: true);
+        return new(name, count, [pairs], [floats], bytes,
+            (b, i, o) => b.CopyFromHost(o[0], MemoryMarshal.AsBytes(FromBf16(MemoryMarshal.Cast<float, ushort>(i[0].ToFloatArray()), c, hw, nhwc).AsSpan())),
+            RunRaw: (i, o) => Bf16Kernels.LaunchFromBf16(CudaBackend.Instance.Kernels, Bench.Pointer(o[0]), Bench.Pointer(i[0]), n, c, hw, nhwc),
+            InputRange: (u, w) => BitConverter.UInt32BitsToSingle((uint)BFloat16.ToBits(4 * w - 2) << 16 | BFloat16.ToBits(4 * u - 2)), // two activations
+            Bitwise: true);
+    }
+
+    private static ushort[] ToBf16(float[] x, int c, int hw, bool nhwc)
+    {
+        var y = new ushort[x.Length];
+        for (int i = 0; i < x.Length; i++) y[nhwc ? Nhwc(i, c, hw) : i] = BFloat16.ToBits(x[i]);
+        return y;
+    }
+
+    private static float[] FromBf16(ReadOnlySpan<ushort> x, int c, int hw, bool nhwc)
+    {
+        var y = new float[x.Length];
+        for (int i = 0; i < y.Length; i++) y[i] = BFloat16.FromBits(x[nhwc ? Nhwc(i, c, hw) : i]);
+        return y;
+    }
+
+    /// <summary>Where element i of an NCHW [., c, hw] array sits in its NHWC twin.</summary>
+    private static int Nhwc(int i, int c, int hw)
+    {
+        int image = i / (c * hw), channel = i / hw % c, pixel = i % hw;
+        return (image * hw + pixel) * c + channel;
     }
 
     /// <summary>The discriminator of DCGAN at 64x64, batch 128: each conv layer's three calls,

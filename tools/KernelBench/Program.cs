@@ -7,11 +7,12 @@ using RawGan.Backends.Cuda;
 using RawGan.Backends.Cuda.Kernels;
 using RawGan.KernelBench;
 
-// KernelBench: every custom CUDA kernel at a GAN-typical size and at 16M elements, validated
-// against the CPU backend first, then timed with CUDA events (warm-up, median of repeats, inputs
-// rotated through more memory than the 50 MB L2 holds). Prints GB/s and the percentage of the
-// device-to-device copy bandwidth measured on a 1 GiB buffer; cuDNN convolutions and batch norm
-// at DCGAN-64 sizes in ms and TFLOP/s. Usage: KernelBench [--json path] [--quick]
+// KernelBench: every custom CUDA kernel at a GAN-typical size and at 16M elements (the bf16 casts
+// at 16M and at a DCGAN activation only, --quick too), validated against the CPU backend first,
+// then timed with CUDA events (warm-up, median of repeats, inputs rotated through more memory
+// than the 50 MB L2 holds). Prints GB/s and the percentage of the device-to-device copy bandwidth
+// measured on a 1 GiB buffer; cuDNN convolutions and batch norm at DCGAN-64 sizes in ms and
+// TFLOP/s. Usage: KernelBench [--json path] [--quick]
 var jsonPath = args.SkipWhile(a => a != "--json").Skip(1).FirstOrDefault();
 bool quick = args.Contains("--quick");
 
@@ -35,14 +36,14 @@ Console.WriteLine($"{"kernel",-34} {"elements",10} {"ms",9} {"GB/s",8} {"% copy"
 
 var results = new List<Dictionary<string, object>>();
 bool allValid = true;
-foreach (var n in quick ? new[] { 1 << 21 } : new[] { 1 << 21, 1 << 24 })
-    foreach (var c in Cases.Elementwise(n))
-    {
-        var r = bench.Run(c, copyGBs);
-        allValid &= r.Valid;
-        results.Add(r.Json);
-        Console.WriteLine(r.Line);
-    }
+var sizes = quick ? new[] { 1 << 21 } : new[] { 1 << 21, 1 << 24 };
+foreach (var c in sizes.SelectMany(Cases.Elementwise).Concat(Cases.Bfloat16()))
+{
+    var r = bench.Run(c, copyGBs);
+    allValid &= r.Valid;
+    results.Add(r.Json);
+    Console.WriteLine(r.Line);
+}
 
 Console.WriteLine();
 Console.WriteLine($"{"cuDNN (batch 128, DCGAN-64)",-44} {"ms",9} {"TFLOP/s",8} {"GB/s",8}");
