@@ -330,16 +330,8 @@ public class CudaVsCpuTests
     public void Matmul_Tf32_MatchesCpuWithinTf32Tolerance()
     {
         Cuda();
-        var before = CudaBackend.AllowTf32;
-        CudaBackend.AllowTf32 = true;
-        try
-        {
-            MatmulCase(3, 128, 256, 512, false, true, broadcastA: false, alpha: 1, beta: 0, tol: 5e-3);
-        }
-        finally
-        {
-            CudaBackend.AllowTf32 = before;
-        }
+        using var tf32 = Products.Use(ProductPrecision.Tf32);
+        MatmulCase(3, 128, 256, 512, false, true, broadcastA: false, alpha: 1, beta: 0, tol: 5e-3);
     }
 
     private void MatmulCase(int batch, int m, int n, int k, bool transA, bool transB, bool broadcastA, double alpha, double beta, double tol)
@@ -383,16 +375,76 @@ public class CudaVsCpuTests
     public void Conv2d_Tf32_MatchesReferenceWithinTf32Tolerance()
     {
         Cuda();
-        var before = CudaBackend.AllowTf32;
-        CudaBackend.AllowTf32 = true;
-        try
+        using var tf32 = Products.Use(ProductPrecision.Tf32);
+        ConvCase(4, 64, 16, 16, 128, 4, new Conv2dArgs(2, 2, 1, 1), 5e-3);
+    }
+
+    // ---- bf16 products: the CPU backend's emulation (CpuBackend.Bf16.cs) is the reference ----
+
+    public static TheoryData<int, int, int, int, int, int, int, int, int> Bf16ConvCases() => new()
+    {
+        // n, c, h, w, k, kernel, stride, pad, groups
+        { 8, 3, 64, 64, 64, 4, 2, 1, 1 },     // DCGAN-64's first discriminator layer (3 channels: NHWC needs padding)
+        { 8, 128, 16, 16, 256, 4, 2, 1, 1 },  // a middle one, where tensor cores pay
+        { 8, 512, 4, 4, 1, 4, 1, 0, 1 },      // its last, one output channel
+        { 2, 8, 9, 7, 6, 3, 1, 1, 2 },        // odd sizes and groups
+    };
+
+    [Theory]
+    [MemberData(nameof(Bf16ConvCases))]
+    public void Conv2d_Bf16_EveryDirection_MatchesTheCpuEmulation(int n, int c, int h, int w, int k, int kernel, int stride, int pad, int groups)
+    {
+        Cuda();
+        using var bf16 = Products.Use(ProductPrecision.Bf16);
+        var args = new Conv2dArgs(stride, stride, pad, pad, 1, 1, groups);
+        int oh = (h + 2 * pad - kernel) / stride + 1, ow = (w + 2 * pad - kernel) / stride + 1;
+        int[] xShape = [n, c, h, w], wShape = [k, c / groups, kernel, kernel], yShape = [n, k, oh, ow];
+        var x = Values(Shape.NumEl(xShape));
+        var wt = Values(Shape.NumEl(wShape));
+        var dy = Values(Shape.NumEl(yShape));
+        (float[] Y, float[] Dx, float[] Dw) Run(Device d)
         {
-            ConvCase(4, 64, 16, 16, 128, 4, new Conv2dArgs(2, 2, 1, 1), 5e-3);
+            var (tx, tw, tdy) = (Tensor.FromArray(x, xShape, d), Tensor.FromArray(wt, wShape, d), Tensor.FromArray(dy, yShape, d));
+            var (ty, tdx, tdw) = (Tensor.Empty(yShape, DType.Float32, d), Tensor.Empty(xShape, DType.Float32, d), Tensor.Empty(wShape, DType.Float32, d));
+            tx.Backend.Conv2dForward(ty, tx, tw, args);
+            tx.Backend.Conv2dBackwardData(tdx, tdy, tw, args);
+            tx.Backend.Conv2dBackwardFilter(tdw, tdy, tx, args);
+            return (ty.ToFloatArray(), tdx.ToFloatArray(), tdw.ToFloatArray());
         }
-        finally
+        var cpu = Run(Device.Cpu);
+        for (int repeat = 0; repeat < 2; repeat++) // the second call uses the cached plan, layout and algorithm
         {
-            CudaBackend.AllowTf32 = before;
+            var gpu = Run(Device.Cuda);
+            string what = $"bf16 x {Shape.Format(xShape)} w {Shape.Format(wShape)} {args} (call {repeat + 1})";
+            foreach (var (direction, want, got) in new[] { ("forward", cpu.Y, gpu.Y), ("backward data", cpu.Dx, gpu.Dx), ("backward filter", cpu.Dw, gpu.Dw) })
+            {
+                // cuDNN's output is bfloat16, widened: every value must be one, or the float32 path ran.
+                Assert.All(got, v => Assert.Equal(BFloat16.Round(v), v));
+                NormClose($"conv2d {direction} {what}", want, got, 4e-3);
+            }
         }
+    }
+
+    [Fact]
+    public void Matmul_Bf16_MatchesTheCpuEmulation_AndDiffersFromFp32()
+    {
+        Cuda();
+        int batch = 3, m = 64, n = 96, k = 256;
+        var a = Values(batch * m * k);
+        var bv = Values(batch * k * n);
+        float[] Run(Device d, ProductPrecision precision)
+        {
+            using var scope = Products.Use(precision);
+            var c = Tensor.Empty([batch, m, n], DType.Float32, d);
+            c.Backend.Matmul(c, Tensor.FromArray(a, [batch, m, k], d), Tensor.FromArray(bv, [batch, k, n], d), false, false);
+            return c.ToFloatArray();
+        }
+        var gpu = Run(Device.Cuda, ProductPrecision.Bf16);
+        // Products of bfloat16 values are exact in float32: only the summation order differs.
+        NormClose("matmul bf16 vs the CPU's emulation", Run(Device.Cpu, ProductPrecision.Bf16), gpu, 1e-5);
+        var exact = Run(Device.Cpu, ProductPrecision.Fp32);
+        double diff = Math.Sqrt(exact.Zip(gpu, (p, q) => (double)(p - q) * (p - q)).Sum() / exact.Sum(v => (double)v * v));
+        Assert.True(diff > 1e-4, $"bf16 matmul is {diff} from fp32: its inputs were not rounded");
     }
 
     private void ConvCase(int n, int c, int h, int w, int k, int kernel, Conv2dArgs args, double tol)

@@ -21,11 +21,11 @@ public sealed record TrainBenchSettings(string Recipe, int Batch, int? Size, str
 /// </summary>
 public static class TrainBench
 {
-    /// <summary>Times the recipe; settings.Precision is auto, fp32 or tf32 (<see cref="Precision"/>).</summary>
+    /// <summary>Times the recipe; settings.Precision is auto, fp32, tf32 or bf16 (<see cref="Precision"/>).</summary>
     public static BenchResult Run(TrainBenchSettings settings, Device device)
     {
         string precision = Precision.Resolve(settings.Precision, device);
-        return Precision.Run(precision, device, () => Measure(settings with { Precision = precision }, device));
+        return Precision.Run(precision, () => Measure(settings with { Precision = precision }, device));
     }
 
     private static BenchResult Measure(TrainBenchSettings settings, Device device)

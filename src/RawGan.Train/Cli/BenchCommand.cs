@@ -24,7 +24,7 @@ public static class BenchCommand
         var size = new Option<int?>("--size") { Description = "Image size. Default: the recipe's." };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
         device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
-        var precision = new Option<string>("--precision") { Description = "auto (tf32 on CUDA, fp32 on the CPU), fp32, or tf32 (CUDA only: tensor cores for fp32 products).", DefaultValueFactory = _ => Precision.Auto };
+        var precision = new Option<string>("--precision") { Description = "auto (tf32 on CUDA, fp32 on the CPU), fp32 (strict), tf32 (CUDA: tensor cores for fp32 products), or bf16 (products of bfloat16 copies; weights and optimizer state stay fp32; emulated, slower, on the CPU).", DefaultValueFactory = _ => Precision.Auto };
         precision.AcceptOnlyFromAmong(Precision.Choices);
         var graph = new Option<string>("--graph") { Description = "on: replay each iteration from a CUDA graph (CUDA; dcgan, tfdcgan, began; needs --warmup 2 or more, the eager step and the capture).", DefaultValueFactory = _ => "off" };
         graph.AcceptOnlyFromAmong("on", "off");

@@ -18,7 +18,7 @@ public static class TrainCommand
     private static readonly Option<int?> Epochs = new("--epochs") { Description = "Passes over the data. Default: 20." };
     private static readonly Option<long?> Steps = new("--steps") { Description = "Total steps (overrides --epochs)." };
     private static readonly Option<string> DeviceOption = new("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
-    private static readonly Option<string> PrecisionOption = new("--precision") { Description = "auto (tf32 on CUDA, fp32 on the CPU), fp32 (strict), or tf32 (CUDA: tensor cores for fp32 products).", DefaultValueFactory = _ => Precision.Auto };
+    private static readonly Option<string> PrecisionOption = new("--precision") { Description = "auto (tf32 on CUDA, fp32 on the CPU), fp32 (strict), tf32 (CUDA: tensor cores for fp32 products), or bf16 (products of bfloat16 copies; weights and optimizer state stay fp32; emulated, slower, on the CPU).", DefaultValueFactory = _ => Precision.Auto };
     private static readonly Option<string> GraphOption = new("--graph") { Description = "on: capture the whole step in a CUDA graph and replay it (CUDA; dcgan, tfdcgan, began). Default: off.", DefaultValueFactory = _ => "off" };
     private static readonly Option<ulong> Seed = new("--seed") { Description = "Seed of initialisation, noise and data order.", DefaultValueFactory = _ => 0 };
     private static readonly Option<string?> Resume = new("--resume") { Description = "Continue the run in this folder from its newest checkpoint." };
@@ -95,7 +95,7 @@ public static class TrainCommand
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
             using var gan = Trainer.CreateRecipe(recipe, optionsJson, device, common.Seed);
-            var outcome = Precision.Run(common.Precision, device, () => new Trainer(common, data, output).Run(gan, optionsJson, device, stop.Token));
+            var outcome = Precision.Run(common.Precision, () => new Trainer(common, data, output).Run(gan, optionsJson, device, stop.Token));
             return outcome == TrainOutcome.Diverged ? 1 : 0;
         }
         catch (Exception e) when (e is DataException or CheckpointException or ArgumentException or DeviceUnavailableException

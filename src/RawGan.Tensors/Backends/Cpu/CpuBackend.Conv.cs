@@ -11,27 +11,37 @@ namespace RawGan.Backends.Cpu;
 // One GEMM per image had only L = 16 to 256 columns at DCGAN-32 and ran at 40-100 GFLOP/s; blocks of about 256
 // columns run at about 300 on 2 cores (docs/benchmarks.md). ConvBlocks lays out blocks and threads: chunks of images
 // run in parallel, each with its own buffers. Convs whose window covers the whole image go to ConvLinear.
+// Bf16 products (ProductPrecision) round inputs and output around the float32 path: CpuBackend.Bf16.cs.
 public sealed partial class CpuBackend
 {
     public void Conv2dForward(Tensor y, Tensor x, Tensor w, Conv2dArgs args)
     {
         var g = new ConvGeometry("conv2d forward", x, y, w, args);
-        if (y.DType == DType.Float32) ConvForward<float>(y, x, w, g);
-        else ConvForward<double>(y, x, w, g);
+        if (y.DType == DType.Float64) { ConvForward<double>(y, x, w, g); return; }
+        using var xb = Bf16Input(x);
+        using var wb = Bf16Input(w);
+        ConvForward<float>(y, xb ?? x, wb ?? w, g);
+        Bf16Output(y);
     }
 
     public void Conv2dBackwardData(Tensor dx, Tensor dy, Tensor w, Conv2dArgs args)
     {
         var g = new ConvGeometry("conv2d backward data", dx, dy, w, args);
-        if (dx.DType == DType.Float32) ConvBackwardData<float>(dx, dy, w, g);
-        else ConvBackwardData<double>(dx, dy, w, g);
+        if (dx.DType == DType.Float64) { ConvBackwardData<double>(dx, dy, w, g); return; }
+        using var dyb = Bf16Input(dy);
+        using var wb = Bf16Input(w);
+        ConvBackwardData<float>(dx, dyb ?? dy, wb ?? w, g);
+        Bf16Output(dx);
     }
 
     public void Conv2dBackwardFilter(Tensor dw, Tensor dy, Tensor x, Conv2dArgs args)
     {
         var g = new ConvGeometry("conv2d backward filter", x, dy, dw, args);
-        if (dw.DType == DType.Float32) ConvBackwardFilter<float>(dw, dy, x, g);
-        else ConvBackwardFilter<double>(dw, dy, x, g);
+        if (dw.DType == DType.Float64) { ConvBackwardFilter<double>(dw, dy, x, g); return; }
+        using var dyb = Bf16Input(dy);
+        using var xb = Bf16Input(x);
+        ConvBackwardFilter<float>(dw, dyb ?? dy, xb ?? x, g);
+        Bf16Output(dw);
     }
 
     /// <summary>A contiguous tensor's backing array and the index of its first element, for use

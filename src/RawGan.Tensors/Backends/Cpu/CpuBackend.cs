@@ -183,8 +183,10 @@ public sealed partial class CpuBackend : IBackend
 
     public void Matmul(Tensor c, Tensor a, Tensor b, bool transA, bool transB, double alpha = 1, double beta = 0)
     {
-        if (c.DType == DType.Float32) Matmul<float>(c, a, b, transA, transB, alpha, beta);
-        else Matmul<double>(c, a, b, transA, transB, alpha, beta);
+        if (c.DType == DType.Float64) { Matmul<double>(c, a, b, transA, transB, alpha, beta); return; }
+        using var ab = Bf16Input(a);
+        using var bb = Bf16Input(b);
+        Matmul<float>(c, ab ?? a, bb ?? b, transA, transB, alpha, beta);
     }
 
     private static void Matmul<T>(Tensor c, Tensor a, Tensor b, bool transA, bool transB, double alpha, double beta)

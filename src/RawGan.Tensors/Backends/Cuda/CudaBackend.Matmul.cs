@@ -1,4 +1,5 @@
 using RawGan.Backends.Cuda.Interop;
+using RawGan.Backends.Cuda.Kernels;
 
 namespace RawGan.Backends.Cuda;
 
@@ -6,6 +7,7 @@ namespace RawGan.Backends.Cuda;
 // matrices are row-major, and a row-major matrix read column-major is its transpose. So
 // C = op(A) op(B) is computed as C^T = op(B)^T op(A)^T: cuBLAS gets B as its first operand and A
 // as its second, each with its own transpose flag, and writes C^T column-major = C row-major.
+// Products.Precision picks strict float32, TF32 tensor cores, or bfloat16 inputs (ProductPrecision).
 public sealed partial class CudaBackend
 {
     /// <summary>cuBLAS's recommended workspace on Hopper; smaller GPUs use less of it.</summary>
@@ -61,16 +63,39 @@ public sealed partial class CudaBackend
         float alphaF = (float)alpha, betaF = (float)beta;
         long strideA = a.Shape[0] == 1 ? 0 : (long)a.Shape[1] * a.Shape[2];
         long strideB = b.Shape[0] == 1 ? 0 : (long)b.Shape[1] * b.Shape[2];
-        var compute = AllowTf32 ? cublasComputeType_t.CUBLAS_COMPUTE_32F_FAST_TF32 : cublasComputeType_t.CUBLAS_COMPUTE_32F;
-        Interop.Cublas.Check(Interop.Cublas.cublasGemmStridedBatchedEx(Cublas,
-            transB ? cublasOperation_t.CUBLAS_OP_T : cublasOperation_t.CUBLAS_OP_N,
-            transA ? cublasOperation_t.CUBLAS_OP_T : cublasOperation_t.CUBLAS_OP_N,
-            n, m, k,
-            &alphaF,
-            Ptr(b), cudaDataType.CUDA_R_32F, b.Shape[2], strideB,
-            Ptr(a), cudaDataType.CUDA_R_32F, a.Shape[2], strideA,
-            &betaF,
-            Ptr(c), cudaDataType.CUDA_R_32F, n, (long)m * n,
-            batch, compute, cublasGemmAlgo_t.CUBLAS_GEMM_DEFAULT));
+        var precision = Products.Precision;
+        var compute = precision == ProductPrecision.Tf32 ? cublasComputeType_t.CUBLAS_COMPUTE_32F_FAST_TF32 : cublasComputeType_t.CUBLAS_COMPUTE_32F;
+        // Bf16: A and B are read from bfloat16 copies; C stays float32 (cuBLAS accumulates and scales in float32).
+        bool bf16 = precision == ProductPrecision.Bf16;
+        var inputType = bf16 ? cudaDataType.CUDA_R_16BF : cudaDataType.CUDA_R_32F;
+        var aCopy = bf16 ? Bf16Copy(a) : default;
+        var bCopy = bf16 ? Bf16Copy(b) : default;
+        try
+        {
+            Interop.Cublas.Check(Interop.Cublas.cublasGemmStridedBatchedEx(Cublas,
+                transB ? cublasOperation_t.CUBLAS_OP_T : cublasOperation_t.CUBLAS_OP_N,
+                transA ? cublasOperation_t.CUBLAS_OP_T : cublasOperation_t.CUBLAS_OP_N,
+                n, m, k,
+                &alphaF,
+                bf16 ? bCopy.Pointer : Ptr(b), inputType, b.Shape[2], strideB,
+                bf16 ? aCopy.Pointer : Ptr(a), inputType, a.Shape[2], strideA,
+                &betaF,
+                Ptr(c), cudaDataType.CUDA_R_32F, n, (long)m * n,
+                batch, compute, cublasGemmAlgo_t.CUBLAS_GEMM_DEFAULT));
+        }
+        finally
+        {
+            // Stream order makes an immediate return safe: later users of the blocks queue behind.
+            Allocator.Free(aCopy);
+            Allocator.Free(bCopy);
+        }
+    }
+
+    /// <summary>A bfloat16 copy of a contiguous tensor, in the allocator's block.</summary>
+    private CudaAllocator.Block Bf16Copy(Tensor t)
+    {
+        var block = Allocator.Allocate((long)t.NumEl * sizeof(ushort), Stream);
+        Bf16Kernels.LaunchToBf16(Kernels, block.Pointer, Ptr(t), 1, t.NumEl, 1, nhwc: false);
+        return block;
     }
 }

@@ -18,8 +18,6 @@ using RawGan.Backends.Cuda.Kernels;
 /// </summary>
 public sealed partial class CudaBackend : IBackend
 {
-    private static volatile bool _allowTf32;
-
     // The context is current per thread; a thread sets it at its first call into the backend.
     [ThreadStatic] private static bool _contextCurrent;
 
@@ -35,16 +33,6 @@ public sealed partial class CudaBackend : IBackend
         Stream = stream;
         Allocator = new CudaAllocator();
         Kernels = new KernelLibrary(new KernelCompiler(device.ComputeMajor, device.ComputeMinor), stream, device.Multiprocessors);
-    }
-
-    /// <summary>
-    /// Lets cuBLAS and cuDNN round float32 inputs to TF32 on tensor cores (about 10 bits of
-    /// mantissa; PyTorch's allow_tf32). Off by default: strict float32 products.
-    /// </summary>
-    public static bool AllowTf32
-    {
-        get => _allowTf32;
-        set => _allowTf32 = value;
     }
 
     /// <summary>The backend of <see cref="Device.Cuda"/>, created on first use.</summary>
