@@ -56,6 +56,21 @@ public sealed class RunFolder
         File.WriteAllLines(Metrics, kept);
     }
 
+    /// <summary>The step column and the named metrics of a metrics.jsonl, one list per name; a line
+    /// without a metric (an evaluation not run at that step) holds NaN there. No file: empty lists.</summary>
+    public static Dictionary<string, List<double>> ReadHistory(string metricsFile, IEnumerable<string> names)
+    {
+        var history = names.Append("step").Distinct().ToDictionary(n => n, _ => new List<double>());
+        if (!File.Exists(metricsFile)) return history;
+        foreach (var line in File.ReadLines(metricsFile))
+        {
+            using var doc = JsonDocument.Parse(line);
+            foreach (var (name, list) in history)
+                list.Add(doc.RootElement.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN);
+        }
+        return history;
+    }
+
     public static string MetricsLine(IEnumerable<(string Name, double Value)> fields)
     {
         var sb = new StringBuilder("{");

@@ -52,13 +52,14 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
 
         using var loader = new BatchLoader(data, new BatchLoaderOptions { BatchSize = options.Batch, Seed = (int)options.Seed, Range = recipe.DataRange }, position);
         long total = options.Steps ?? (long)(options.Epochs ?? 20) * loader.BatchesPerEpoch;
-        log.WriteLine($"training {recipeName} on {device}: {data.Count} images of {data.Size}x{data.Size}, batch {options.Batch}, " +
+        string precision = device == Device.Cpu && options.Precision == Precision.Bf16 ? "bf16 products (emulated on the CPU: slower than fp32)" : $"{options.Precision} products";
+        log.WriteLine($"training {recipeName} on {device} with {precision}: {data.Count} images of {data.Size}x{data.Size}, batch {options.Batch}, " +
                       $"{loader.BatchesPerEpoch} steps per epoch, {total} steps; run folder {folder.Root}");
 
         var fixedZ = recipe.SampleLatent(GridCount, new Generator(Seeds.FixedSamples(options.Seed))).DetachFromScope();
         // --eval-every: SWD of G against the training data every N steps (Eval/TrainingEval.cs).
         var eval = options.EvalEvery is int evalEvery ? new Eval.TrainingEval(data, evalEvery, options.Seed) : null;
-        var history = LoadHistory(folder, [.. recipe.MetricNames, .. eval?.Names ?? []]);
+        var history = RunFolder.ReadHistory(folder.Metrics, [.. recipe.MetricNames, .. eval?.Names ?? []]);
         eval?.FillGaps(history);
         var progress = new ProgressLine(log, interactive: !Console.IsOutputRedirected && ReferenceEquals(log, Console.Out));
         var clock = Stopwatch.StartNew();
@@ -169,16 +170,4 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
         return Tensor.FromArray(nchw, [n, 3, size, size], device);
     }
 
-    private static Dictionary<string, List<double>> LoadHistory(RunFolder folder, IReadOnlyList<string> names)
-    {
-        var history = names.Append("step").ToDictionary(n => n, _ => new List<double>());
-        if (!File.Exists(folder.Metrics)) return history;
-        foreach (var line in File.ReadLines(folder.Metrics))
-        {
-            using var doc = JsonDocument.Parse(line);
-            foreach (var (name, list) in history)
-                list.Add(doc.RootElement.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN);
-        }
-        return history;
-    }
 }
