@@ -20,6 +20,7 @@ public static class RawGanCli
         root.Subcommands.Add(EvalCommand.Create(output, error));
         root.Subcommands.Add(DoctorCommand.Create(output));
         root.Subcommands.Add(BenchCommand.Create(output, error));
+        root.Subcommands.Add(PlotCommand.Create(output, error));
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -5,24 +5,34 @@ namespace RawGan.Training;
 
 /// <summary>
 /// monitor.png: one panel per group of curves (losses; discriminator outputs; a recipe's own), stacked
-/// vertically, redrawn from the metric history as training goes.
+/// vertically, redrawn from the metric history as training goes. `rawgan plot` draws several runs'
+/// curves into the same kind of image.
 /// </summary>
 public static class MonitorPlot
 {
+    /// <summary>One curve of a panel; NaN values (steps without a measurement) are left out.</summary>
+    public sealed record Line(string Label, IReadOnlyList<double> X, IReadOnlyList<double> Y);
+
     public static void Save(string path, IReadOnlyList<double> steps, IReadOnlyList<(string Title, string[] Series)> panels,
-        IReadOnlyDictionary<string, List<double>> history, int width = 900, int panelHeight = 300)
+        IReadOnlyDictionary<string, List<double>> history, int width = 900, int panelHeight = 300) =>
+        SaveLines(path, [.. panels.Select(p => (p.Title, (IReadOnlyList<Line>)[.. p.Series
+            .Where(name => history.TryGetValue(name, out var values) && values.Count > 0)
+            .Select(name => new Line(name, steps, history[name]))]))], width, panelHeight);
+
+    public static void SaveLines(string path, IReadOnlyList<(string Title, IReadOnlyList<Line> Lines)> panels, int width = 900, int panelHeight = 300)
     {
         var images = new List<ImageResult>();
-        foreach (var (title, series) in panels)
+        foreach (var (title, lines) in panels)
         {
             using var plot = new ScottPlot.Plot();
             plot.Title(title);
             plot.XLabel("step");
-            foreach (var name in series)
+            foreach (var line in lines)
             {
-                if (!history.TryGetValue(name, out var values) || values.Count == 0) continue;
-                var line = plot.Add.ScatterLine(steps.Take(values.Count).ToArray(), values.ToArray());
-                line.LegendText = name;
+                var points = Enumerable.Range(0, Math.Min(line.X.Count, line.Y.Count)).Where(i => double.IsFinite(line.Y[i])).ToArray();
+                if (points.Length == 0) continue;
+                var scatter = plot.Add.ScatterLine(points.Select(i => line.X[i]).ToArray(), points.Select(i => line.Y[i]).ToArray());
+                scatter.LegendText = line.Label;
             }
             plot.ShowLegend();
             var png = plot.GetImageBytes(width, panelHeight, ScottPlot.ImageFormat.Png);

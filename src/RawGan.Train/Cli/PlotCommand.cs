@@ -1,0 +1,112 @@
+using System.CommandLine;
+using System.Text.Json;
+using RawGan.Training;
+
+namespace RawGan.Cli;
+
+/// <summary>
+/// `rawgan plot RUN [RUN ...]`: the curves of several runs in one image, one panel per metric and one
+/// line per run, to compare settings (fp32 against bf16, two learning rates) on the same axes.
+/// </summary>
+public static class PlotCommand
+{
+    /// <summary>metrics.jsonl columns that describe the run's pace, not its training.</summary>
+    private static readonly HashSet<string> NotMetrics = ["step", "epoch", "lr", "seconds_per_step", "images_per_s"];
+
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var runs = new Argument<string[]>("runs") { Description = "Run folders (each with its metrics.jsonl).", Arity = ArgumentArity.OneOrMore };
+        var metrics = new Option<string?>("--metrics") { Description = "Comma-separated metric names. Default: every metric of the first run." };
+        var smooth = new Option<int?>("--smooth") { Description = "Moving average over N steps (1: raw values). Default: 1/100 of the longest run." };
+        var outPath = new Option<string>("--out") { Description = "The PNG to write.", DefaultValueFactory = _ => "compare.png" };
+        var command = new Command("plot", "Draw the metric curves of several runs in one image, to compare them.");
+        command.Arguments.Add(runs);
+        foreach (var o in new Option[] { metrics, smooth, outPath }) command.Options.Add(o);
+        command.SetAction(parsed =>
+        {
+            try
+            {
+                var folders = parsed.GetValue(runs)!;
+                var histories = folders.Select(Read).ToArray();
+                var available = histories[0].Names;
+                var names = parsed.GetValue(metrics) is { } list
+                    ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                    : available;
+                foreach (var name in names)
+                    if (!histories.Any(h => h.Names.Contains(name)))
+                        throw new ArgumentException($"no run has a metric '{name}'; {folders[0]} has {string.Join(", ", available)}");
+                int window = parsed.GetValue(smooth) ?? Math.Max(1, histories.Max(h => h.Steps.Count) / 100);
+                if (window < 1) throw new ArgumentException("--smooth must be at least 1");
+
+                var panels = names.Select(name => (name + (window > 1 ? $" (mean of {window} steps)" : ""),
+                    (IReadOnlyList<MonitorPlot.Line>)[.. histories.Where(h => h.Names.Contains(name))
+                        .Select(h => new MonitorPlot.Line(h.Label, h.Steps, MovingAverage(h.Values[name], window)))])).ToList();
+                string path = Path.GetFullPath(parsed.GetValue(outPath)!);
+                MonitorPlot.SaveLines(path, panels);
+                output.WriteLine($"{path}: {names.Count} panel{(names.Count == 1 ? "" : "s")} ({string.Join(", ", names)}) of {folders.Length} run{(folders.Length == 1 ? "" : "s")}" +
+                                 (window > 1 ? $", each a moving average over {window} steps (--smooth 1 for raw values)" : ""));
+                return 0;
+            }
+            catch (Exception e) when (e is ArgumentException or IOException or JsonException or UnauthorizedAccessException)
+            {
+                error.WriteLine($"rawgan plot: {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    /// <summary>One run's curves, labelled by its folder name and, when config.json says, its precision.</summary>
+    private sealed record History(string Label, IReadOnlyList<string> Names, List<double> Steps, Dictionary<string, List<double>> Values);
+
+    private static History Read(string folder)
+    {
+        string metricsFile = Path.Combine(folder, "metrics.jsonl");
+        if (!Directory.Exists(folder)) throw new ArgumentException($"{folder}: no such run folder");
+        if (!File.Exists(metricsFile)) throw new ArgumentException($"{folder}: no metrics.jsonl (is it a run folder of rawgan train?)");
+        // Every numeric column of any line: evaluations (swd_avg, ...) appear only on the steps they ran.
+        var names = new List<string>();
+        foreach (var line in File.ReadLines(metricsFile))
+        {
+            using var doc = JsonDocument.Parse(line);
+            foreach (var p in doc.RootElement.EnumerateObject())
+                if (p.Value.ValueKind == JsonValueKind.Number && !NotMetrics.Contains(p.Name) && !names.Contains(p.Name)) names.Add(p.Name);
+        }
+        if (names.Count == 0) throw new ArgumentException($"{metricsFile} holds no metrics: the run has not finished a step");
+        var values = RunFolder.ReadHistory(metricsFile, names);
+        return new History(Label(folder), names, values["step"], values);
+    }
+
+    private static string Label(string folder)
+    {
+        string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
+        string config = Path.Combine(folder, "config.json");
+        if (!File.Exists(config)) return name;
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(config));
+            return doc.RootElement.TryGetProperty("train", out var train) && train.TryGetProperty("Precision", out var p) && p.GetString() is { } precision
+                ? $"{name} ({precision})"
+                : name;
+        }
+        catch (JsonException)
+        {
+            return name; // a damaged config only costs the label its precision
+        }
+    }
+
+    /// <summary>The mean of each value and the window - 1 before it (fewer at the start); NaNs are skipped.</summary>
+    public static List<double> MovingAverage(IReadOnlyList<double> values, int window)
+    {
+        var result = new List<double>(values.Count);
+        double sum = 0;
+        int count = 0;
+        for (int i = 0; i < values.Count; i++)
+        {
+            if (double.IsFinite(values[i])) { sum += values[i]; count++; }
+            if (i >= window && double.IsFinite(values[i - window])) { sum -= values[i - window]; count--; }
+            result.Add(count > 0 && double.IsFinite(values[i]) ? sum / count : double.NaN);
+        }
+        return result;
+    }
+}
