@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs ON the GPU machine (no .NET needed): unpacks the archive made by tools/gpu/publish.sh,
-# then `rawgan doctor`, the CUDA tests, KernelBench and eager-vs-graph `bench train` of dcgan
-# (batch 128) and began (batch 16), writing every log to $OUT (or ./gpu-logs).
+# then `rawgan doctor`, the CUDA tests, KernelBench and `bench train` of dcgan (batch 128) and
+# began (batch 16) in tf32 and bf16, eager and CUDA graph, writing every log to $OUT (or ./gpu-logs).
 # Usage: bash run.sh path/to/rawgan-gpu.tar.xz [extra xunit arguments, e.g. -method '*Conv*']
 set -uo pipefail
 archive=${1:?usage: run.sh rawgan-gpu.tar.xz [xunit arguments]}
@@ -19,7 +19,7 @@ nvidia-smi > "$out/nvidia-smi.txt" 2>&1
 echo "== doctor"; cat "$out/doctor.txt"
 
 echo "== tests"
-"$app/tests/RawGan.Tests" -noColor -class RawGan.Tests.CudaVsCpuTests -class RawGan.Tests.CudaBindingsTests -class RawGan.Tests.CudaRecipeTests -class RawGan.Tests.CudaStepGraphTests "$@" > "$out/tests.txt" 2>&1
+"$app/tests/RawGan.Tests" -noColor -class RawGan.Tests.CudaVsCpuTests -class RawGan.Tests.CudaBindingsTests -class RawGan.Tests.CudaRecipeTests -class RawGan.Tests.CudaStepGraphTests -class RawGan.Tests.CudaBf16Tests "$@" > "$out/tests.txt" 2>&1
 tests=$?
 grep -E '\[FAIL\]|Total:' "$out/tests.txt"
 # The second start must compile nothing: the NVRTC cache is on disk now.
@@ -30,12 +30,14 @@ echo "== bench"
 bench=$?
 cat "$out/kernelbench.txt"
 
-echo "== bench train, eager and CUDA graph"
+echo "== bench train: tf32 and bf16, eager and CUDA graph"
 for args in "dcgan --batch 128" "began --batch 16"; do
-  for graph in off on; do
-    # shellcheck disable=SC2086  # args holds several words
-    "$app/train/rawgan" bench train $args --device cuda --graph $graph --json >> "$out/bench-train.jsonl" 2>> "$out/bench-train.err" ||
-      echo "bench train $args --graph $graph failed (see bench-train.err)"
+  for precision in tf32 bf16; do
+    for graph in off on; do
+      # shellcheck disable=SC2086  # args holds several words
+      "$app/train/rawgan" bench train $args --device cuda --precision $precision --graph $graph --json >> "$out/bench-train.jsonl" 2>> "$out/bench-train.err" ||
+        echo "bench train $args --precision $precision --graph $graph failed (see bench-train.err)"
+    done
   done
 done
 cat "$out/bench-train.jsonl"

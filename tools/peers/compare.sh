@@ -14,7 +14,7 @@
 # Environment:
 #   RAWGAN       the rawgan command (default: the Release build of this checkout, or `rawgan` on PATH)
 #   PYTHON       an interpreter with torch (default: /usr/bin/python3 if it imports torch, else python3)
-#   RAWGAN_PRECISIONS  RawGan rows (default: fp32 on the CPU, "fp32 tf32 tf32+graph" on CUDA; +graph: --graph on)
+#   RAWGAN_PRECISIONS  RawGan rows (default: fp32 on the CPU, "fp32 tf32 tf32+graph bf16 bf16+graph" on CUDA; +graph: --graph on)
 #   TORCH_MODES  PyTorch rows, ';'-separated bench_torch.py flags (defaults below); leading VAR=value
 #                words set its environment, e.g. "LD_LIBRARY_PATH=/tmp/openblas/... --precision fp32"
 set -euo pipefail
@@ -50,7 +50,7 @@ if [ "$device" = cpu ]; then
   precisions=${RAWGAN_PRECISIONS:-fp32}
   default_modes="--precision fp32"
 else
-  precisions=${RAWGAN_PRECISIONS:-fp32 tf32 tf32+graph}
+  precisions=${RAWGAN_PRECISIONS:-fp32 tf32 tf32+graph bf16 bf16+graph}
   default_modes="--precision fp32;--precision tf32;--precision tf32 --channels-last;--precision bf16 --channels-last;--precision tf32 --compile;--precision bf16 --channels-last --compile;--precision tf32 --graph;--precision bf16 --channels-last --graph"
 fi
 modes=${TORCH_MODES:-$default_modes}
