@@ -23,16 +23,7 @@ public class CudaRecipeTests
     public void FirstSteps_OnCuda_MatchTheCpu(string name)
     {
         CudaGpu.Require();
-        var cpu = Run(name, Device.Cpu);
-        var cuda = Run(name, Device.Cuda);
-        using var recipe = Trainer.CreateRecipe(name, "{}", Device.Cpu, seed: 5);
-        for (int step = 0; step < Steps; step++)
-            for (int i = 0; i < cpu[step].Length; i++)
-            {
-                double want = cpu[step][i], got = cuda[step][i];
-                Assert.True(Math.Abs(got - want) <= 1e-3 * Math.Max(1, Math.Abs(want)),
-                    $"{name} step {step + 1} {recipe.MetricNames[i]}: cuda {got}, cpu {want}");
-            }
+        SameMetrics(name, "", 1e-3);
     }
 
     /// <summary>
@@ -48,6 +39,12 @@ public class CudaRecipeTests
     {
         CudaGpu.Require();
         using var bf16 = Products.Use(ProductPrecision.Bf16);
+        SameMetrics(name, "bf16 ", 2e-2);
+    }
+
+    /// <summary>Runs the recipe's first steps on both devices; each metric agrees to tol (relative, or absolute below 1).</summary>
+    private static void SameMetrics(string name, string what, double tol)
+    {
         var cpu = Run(name, Device.Cpu);
         var cuda = Run(name, Device.Cuda);
         using var recipe = Trainer.CreateRecipe(name, "{}", Device.Cpu, seed: 5);
@@ -55,8 +52,8 @@ public class CudaRecipeTests
             for (int i = 0; i < cpu[step].Length; i++)
             {
                 double want = cpu[step][i], got = cuda[step][i];
-                Assert.True(Math.Abs(got - want) <= 2e-2 * Math.Max(1, Math.Abs(want)),
-                    $"{name} bf16 step {step + 1} {recipe.MetricNames[i]}: cuda {got}, cpu {want}");
+                Assert.True(Math.Abs(got - want) <= tol * Math.Max(1, Math.Abs(want)),
+                    $"{name} {what}step {step + 1} {recipe.MetricNames[i]}: cuda {got}, cpu {want}");
             }
     }
 
