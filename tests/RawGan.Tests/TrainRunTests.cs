@@ -39,6 +39,20 @@ public class TrainRunTests : IDisposable
     }
 
     [Fact]
+    public void Bf16OnTheCpu_Trains_SaysItIsEmulated_AndRecordsIt()
+    {
+        var (code, output, error) = Train("bf16", "--steps", "3", "--precision", "bf16");
+        Assert.True(code == 0, output + error);
+        Assert.Contains("with bf16 products (emulated on the CPU: slower than fp32)", output);
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "bf16", "config.json")));
+        Assert.Equal("bf16", config.RootElement.GetProperty("train").GetProperty("Precision").GetString());
+        Assert.All(File.ReadAllLines(Path.Combine(_dir, "bf16", "metrics.jsonl")),
+            line => Assert.True(double.IsFinite(JsonDocument.Parse(line).RootElement.GetProperty("loss_D").GetDouble()), line));
+        // The run's scope ended with it: later work is strict fp32 again.
+        Assert.Equal(ProductPrecision.Fp32, Products.Precision);
+    }
+
+    [Fact]
     public void GraphOn_WithoutAGpu_IsAClearError_BeforeAnyRunFolder()
     {
         var (code, _, error) = Train("graph", "--steps", "1", "--graph", "on");
