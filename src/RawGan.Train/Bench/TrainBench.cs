@@ -145,7 +145,7 @@ public static class TrainBench
             var info = CudaBackend.Instance.Info;
             return $"{info.Name}, {info.Architecture}";
         }
-        return $"{CpuModel()}, {Environment.ProcessorCount} threads";
+        return $"{Cli.DoctorCommand.CpuModel()}, {Environment.ProcessorCount} threads";
     }
 
     /// <summary>RawGan, .NET, OS, the CPU's SIMD width, and on CUDA the driver and libraries.</summary>
@@ -166,17 +166,5 @@ public static class TrainBench
                 versions[library.Name.ToLowerInvariant()] = library.Version ?? "unknown";
         }
         return versions;
-    }
-
-    private static string CpuModel()
-    {
-        try
-        {
-            var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
-            if (line is not null) return line[(line.IndexOf(':') + 1)..].Trim();
-        }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-        return RuntimeInformation.ProcessArchitecture.ToString();
     }
 }

@@ -33,7 +33,8 @@ public static class DoctorCommand
             : "device   cpu only (no usable GPU; see above): training runs on the CPU";
     }
 
-    private static string CpuModel()
+    /// <summary>The CPU's model name from /proc/cpuinfo, else its architecture (also named by bench train's JSON).</summary>
+    internal static string CpuModel()
     {
         try
         {
