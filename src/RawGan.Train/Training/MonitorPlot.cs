@@ -16,8 +16,7 @@ public static class MonitorPlot
     public static void Save(string path, IReadOnlyList<double> steps, IReadOnlyList<(string Title, string[] Series)> panels,
         IReadOnlyDictionary<string, List<double>> history, int width = 900, int panelHeight = 300) =>
         SaveLines(path, [.. panels.Select(p => (p.Title, (IReadOnlyList<Line>)[.. p.Series
-            .Where(name => history.TryGetValue(name, out var values) && values.Count > 0)
-            .Select(name => new Line(name, steps, history[name]))]))], width, panelHeight);
+            .Where(history.ContainsKey).Select(name => new Line(name, steps, history[name]))]))], width, panelHeight);
 
     public static void SaveLines(string path, IReadOnlyList<(string Title, IReadOnlyList<Line> Lines)> panels, int width = 900, int panelHeight = 300)
     {
