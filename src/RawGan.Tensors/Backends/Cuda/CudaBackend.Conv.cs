@@ -1,5 +1,4 @@
 using RawGan.Backends.Cuda.Interop;
-using RawGan.Backends.Cuda.Kernels;
 
 namespace RawGan.Backends.Cuda;
 
@@ -68,7 +67,7 @@ public sealed partial class CudaBackend
         var plan = Plan("Conv2dForward", x, w, y, args);
         var handle = CudnnHandle;
         var (d, algo, bytes) = plan.Forward ??= FindForward(handle, plan);
-        using var operands = new ConvOperands(this, d.Bf16, d.Nhwc);
+        using var operands = new ProductOperands(this, d.Bf16, d.Nhwc);
         var (xp, wp, yp) = (operands.In(x), operands.In(w), operands.Out(y));
         float one = 1, zero = 0;
         Cudnn.Check(Cudnn.cudnnConvolutionForward(handle, &one, d.X, xp, d.W, wp,
@@ -82,7 +81,7 @@ public sealed partial class CudaBackend
         var plan = Plan("Conv2dBackwardData", dx, w, dy, args);
         var handle = CudnnHandle;
         var (d, algo, bytes) = plan.BackwardData ??= FindBackwardData(handle, plan);
-        using var operands = new ConvOperands(this, d.Bf16, d.Nhwc);
+        using var operands = new ProductOperands(this, d.Bf16, d.Nhwc);
         var (wp, dyp, dxp) = (operands.In(w), operands.In(dy), operands.Out(dx));
         float one = 1, zero = 0;
         Cudnn.Check(Cudnn.cudnnConvolutionBackwardData(handle, &one, d.W, wp, d.Y, dyp,
@@ -96,7 +95,7 @@ public sealed partial class CudaBackend
         var plan = Plan("Conv2dBackwardFilter", x, dw, dy, args);
         var handle = CudnnHandle;
         var (d, algo, bytes) = plan.BackwardFilter ??= FindBackwardFilter(handle, plan);
-        using var operands = new ConvOperands(this, d.Bf16, d.Nhwc);
+        using var operands = new ProductOperands(this, d.Bf16, d.Nhwc);
         var (xp, dyp, dwp) = (operands.In(x), operands.In(dy), operands.Out(dw));
         float one = 1, zero = 0;
         Cudnn.Check(Cudnn.cudnnConvolutionBackwardFilter(handle, &one, d.X, xp, d.Y, dyp,
@@ -228,54 +227,4 @@ public sealed partial class CudaBackend
     private static bool Usable(cudnnStatus_t status, cudnnMathType_t mathType, ConvPlan plan) =>
         status == cudnnStatus_t.CUDNN_STATUS_SUCCESS
         && (plan.Precision != ProductPrecision.Fp32 || mathType is not (cudnnMathType_t.CUDNN_TENSOR_OP_MATH or cudnnMathType_t.CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION));
-
-    /// <summary>
-    /// The operands of one cuDNN call as it reads and writes them. In float32 they are the tensors
-    /// themselves. In bfloat16, inputs are converted into scratch copies (and transposed to NHWC when
-    /// the layout says so) and outputs are written to scratch, then widened into their tensors by
-    /// <see cref="WriteOutputs"/>. Scratch and workspace go back to the allocator on dispose, which
-    /// the stream's order makes safe at once.
-    /// </summary>
-    private sealed class ConvOperands(CudaBackend backend, bool bf16, bool nhwc) : IDisposable
-    {
-        private readonly List<CudaAllocator.Block> _blocks = [];
-        private readonly List<(Tensor Tensor, CUdeviceptr Copy)> _outputs = [];
-
-        public CUdeviceptr In(Tensor t)
-        {
-            if (!bf16) return Ptr(t);
-            var copy = Scratch((long)t.NumEl * sizeof(ushort));
-            Bf16Kernels.LaunchToBf16(backend.Kernels, copy, Ptr(t), t.Shape[0], t.Shape[1], t.Shape[2] * t.Shape[3], nhwc);
-            return copy;
-        }
-
-        public CUdeviceptr Out(Tensor t)
-        {
-            if (!bf16) return Ptr(t);
-            var copy = Scratch((long)t.NumEl * sizeof(ushort));
-            _outputs.Add((t, copy));
-            return copy;
-        }
-
-        public CUdeviceptr Workspace(nuint bytes) => Scratch((long)bytes);
-
-        public void WriteOutputs()
-        {
-            foreach (var (t, copy) in _outputs)
-                Bf16Kernels.LaunchFromBf16(backend.Kernels, Ptr(t), copy, t.Shape[0], t.Shape[1], t.Shape[2] * t.Shape[3], nhwc);
-        }
-
-        public void Dispose()
-        {
-            foreach (var block in _blocks) backend.Allocator.Free(block);
-            _blocks.Clear();
-        }
-
-        private CUdeviceptr Scratch(long bytes)
-        {
-            var block = backend.Allocator.Allocate(bytes, backend.Stream);
-            _blocks.Add(block);
-            return block.Pointer;
-        }
-    }
 }

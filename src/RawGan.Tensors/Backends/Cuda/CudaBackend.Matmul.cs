@@ -1,5 +1,4 @@
 using RawGan.Backends.Cuda.Interop;
-using RawGan.Backends.Cuda.Kernels;
 
 namespace RawGan.Backends.Cuda;
 
@@ -68,34 +67,16 @@ public sealed partial class CudaBackend
         // Bf16: A and B are read from bfloat16 copies; C stays float32 (cuBLAS accumulates and scales in float32).
         bool bf16 = precision == ProductPrecision.Bf16;
         var inputType = bf16 ? cudaDataType.CUDA_R_16BF : cudaDataType.CUDA_R_32F;
-        var aCopy = bf16 ? Bf16Copy(a) : default;
-        var bCopy = bf16 ? Bf16Copy(b) : default;
-        try
-        {
-            Interop.Cublas.Check(Interop.Cublas.cublasGemmStridedBatchedEx(Cublas,
-                transB ? cublasOperation_t.CUBLAS_OP_T : cublasOperation_t.CUBLAS_OP_N,
-                transA ? cublasOperation_t.CUBLAS_OP_T : cublasOperation_t.CUBLAS_OP_N,
-                n, m, k,
-                &alphaF,
-                bf16 ? bCopy.Pointer : Ptr(b), inputType, b.Shape[2], strideB,
-                bf16 ? aCopy.Pointer : Ptr(a), inputType, a.Shape[2], strideA,
-                &betaF,
-                Ptr(c), cudaDataType.CUDA_R_32F, n, (long)m * n,
-                batch, compute, cublasGemmAlgo_t.CUBLAS_GEMM_DEFAULT));
-        }
-        finally
-        {
-            // Stream order makes an immediate return safe: later users of the blocks queue behind.
-            Allocator.Free(aCopy);
-            Allocator.Free(bCopy);
-        }
-    }
-
-    /// <summary>A bfloat16 copy of a contiguous tensor, in the allocator's block.</summary>
-    private CudaAllocator.Block Bf16Copy(Tensor t)
-    {
-        var block = Allocator.Allocate((long)t.NumEl * sizeof(ushort), Stream);
-        Bf16Kernels.LaunchToBf16(Kernels, block.Pointer, Ptr(t), 1, t.NumEl, 1, nhwc: false);
-        return block;
+        using var operands = new ProductOperands(this, bf16, nhwc: false);
+        Interop.Cublas.Check(Interop.Cublas.cublasGemmStridedBatchedEx(Cublas,
+            transB ? cublasOperation_t.CUBLAS_OP_T : cublasOperation_t.CUBLAS_OP_N,
+            transA ? cublasOperation_t.CUBLAS_OP_T : cublasOperation_t.CUBLAS_OP_N,
+            n, m, k,
+            &alphaF,
+            operands.In(b), inputType, b.Shape[2], strideB,
+            operands.In(a), inputType, a.Shape[2], strideA,
+            &betaF,
+            Ptr(c), cudaDataType.CUDA_R_32F, n, (long)m * n,
+            batch, compute, cublasGemmAlgo_t.CUBLAS_GEMM_DEFAULT));
     }
 }
