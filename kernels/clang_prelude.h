@@ -39,3 +39,10 @@ struct __attribute__((aligned(8))) uint2 {
 static __device__ __forceinline__ float __shfl_down_sync(unsigned int mask, float value, unsigned int delta) {
     return __nvvm_shfl_sync_down_f32(mask, value, delta, 0x1f);
 }
+
+// NVRTC overloads the shuffle for double; as two 32-bit halves, as its own header does.
+static __device__ __forceinline__ double __shfl_down_sync(unsigned int mask, double value, unsigned int delta) {
+    int lo = __nvvm_shfl_sync_down_i32(mask, __double2loint(value), delta, 0x1f);
+    int hi = __nvvm_shfl_sync_down_i32(mask, __double2hiint(value), delta, 0x1f);
+    return __hiloint2double(hi, lo);
+}

@@ -526,6 +526,63 @@ public class CudaVsCpuTests
         NormClose($"{what} inference", r.YInference, gy.ToFloatArray(), 1e-5);
     }
 
+    /// <summary>kernels/batch_norm_leaky_relu.cu against the float64 reference of batch norm then leaky relu:
+    /// planes of float4s and of odd sizes, one image range per channel and several (the partial sums'
+    /// splits), 1-d shapes ([N, C, 1, 1]), relu (slope 0).</summary>
+    [Theory]
+    [InlineData(8, 16, 8, 8, 0.2)]
+    [InlineData(64, 32, 5, 1, 0.0)]
+    [InlineData(128, 64, 8, 8, 0.2)]
+    [InlineData(512, 8, 16, 16, 0.2)]
+    [InlineData(96, 40, 1, 1, 0.0)]
+    public void BatchNormLeakyRelu_ForwardBackward_MatchReference(int n, int c, int h, int w, double slope)
+    {
+        Cuda();
+        const double momentum = 0.1, eps = 1e-5;
+        int[] shape = [n, c, h, w];
+        var x = Values(Shape.NumEl(shape), -3f, 5f);
+        var dy = Values(x.Length);
+        var gamma = Values(c, 0.5f, 1.5f);
+        var beta = Values(c);
+        var runMean = Values(c);
+        var runVar = Values(c, 0.5f, 2f);
+        var bn = Reference.BatchNorm(x, shape, gamma, beta, runMean, runVar, dy, momentum, eps);
+        // Through leaky relu: y = leaky(z); batch norm's backward then sees dy times the slope at z.
+        var expectedY = bn.Y.Select(z => z > 0 ? z : (float)(slope * z)).ToArray();
+        var gated = dy.Select((d, i) => bn.Y[i] > 0 ? d : (float)(slope * d)).ToArray();
+        var r = Reference.BatchNorm(x, shape, gamma, beta, runMean, runVar, gated, momentum, eps);
+
+        var d = Device.Cuda;
+        var gx = Tensor.FromArray(x, shape, d);
+        var gy = Tensor.Empty(shape, DType.Float32, d);
+        var mean = Tensor.Empty([c], DType.Float32, d);
+        var invStd = Tensor.Empty([c], DType.Float32, d);
+        var gGamma = Tensor.FromArray(gamma, [c], d);
+        var gBeta = Tensor.FromArray(beta, [c], d);
+        var gRunMean = Tensor.FromArray(runMean, [c], d);
+        var gRunVar = Tensor.FromArray(runVar, [c], d);
+        var b = gx.Backend;
+        b.BatchNormLeakyReluForwardTraining(gy, mean, invStd, gx, gGamma, gBeta, gRunMean, gRunVar, momentum, eps, slope);
+        string what = $"batch norm + leaky relu({slope}) {Shape.Format(shape)}";
+        NormClose($"{what} y", expectedY, gy.ToFloatArray(), 1e-5);
+        NormClose($"{what} save mean", bn.Mean, mean.ToFloatArray(), 1e-5);
+        NormClose($"{what} save inv std", bn.InvStd, invStd.ToFloatArray(), 1e-5);
+        NormClose($"{what} running mean", bn.RunningMean, gRunMean.ToFloatArray(), 1e-5);
+        NormClose($"{what} running var (unbiased)", bn.RunningVar, gRunVar.ToFloatArray(), 1e-5);
+
+        var gdx = Tensor.Empty(shape, DType.Float32, d);
+        var dGamma = Tensor.Empty([c], DType.Float32, d);
+        var dBeta = Tensor.Empty([c], DType.Float32, d);
+        b.BatchNormLeakyReluBackward(gdx, dGamma, dBeta, Tensor.FromArray(dy, shape, d), gx, gGamma, gBeta, mean, invStd, slope);
+        NormClose($"{what} dx", r.Dx, gdx.ToFloatArray(), 1e-5);
+        NormClose($"{what} dgamma", r.DGamma, dGamma.ToFloatArray(), 1e-5);
+        NormClose($"{what} dbeta", r.DBeta, dBeta.ToFloatArray(), 1e-5);
+
+        // Without running statistics (null pointers) the outputs are the same.
+        b.BatchNormLeakyReluForwardTraining(gy, mean, invStd, gx, gGamma, gBeta, null, null, momentum, eps, slope);
+        NormClose($"{what} y without running stats", expectedY, gy.ToFloatArray(), 1e-5);
+    }
+
     // ---- pooling and upsampling (float64 reference) ----
 
     [Theory]

@@ -327,6 +327,41 @@ public class LayerTests
         Assert.Equal([3, 5, 1], y.Shape);
     }
 
+    /// <summary>In training a Sequential runs BatchNorm + ReLU/LeakyReLU pairs as one fused op; the model
+    /// computes what its layers one by one compute, and in eval mode the layers run as written.</summary>
+    [Fact]
+    public void Sequential_FusesBatchNormActivationPairs_InTraining_WithTheLayersValues()
+    {
+        Sequential Model() => new(new BatchNorm2d(3, dtype: DType.Float64), new LeakyReLU(0.2),
+            new BatchNorm2d(3, dtype: DType.Float64), new ReLU(), new BatchNorm2d(3, dtype: DType.Float64), new Tanh());
+        using var fused = Model();
+        using var layered = Model();
+        var x = GradCheck.Random([4, 3, 5, 5], 40, -2, 3);
+        for (int step = 0; step < 2; step++)
+        {
+            var y = fused.Forward(x);
+            var expected = x;
+            for (int i = 0; i < layered.Count; i++) expected = layered[i].Forward(expected);
+            Assert.Equal(expected.ToDoubleArray(), y.ToDoubleArray(), new ToleranceComparer(1e-13));
+            y.Sum().Backward();
+            expected.Sum().Backward();
+        }
+        foreach (var ((_, p), (_, q)) in fused.NamedParameters().Zip(layered.NamedParameters()))
+            Assert.Equal(q.Grad!.ToDoubleArray(), p.Grad!.ToDoubleArray(), new ToleranceComparer(1e-12));
+        foreach (var ((_, b), (_, c)) in fused.NamedBuffers().Zip(layered.NamedBuffers()))
+            Assert.Equal(c.ToDoubleArray(), b.ToDoubleArray(), new ToleranceComparer(1e-13));
+
+        // The op two steps back from tanh: the second pair, fused in training, the ReLU alone in eval.
+        static string OpBefore(Tensor y, int steps)
+        {
+            for (int i = 0; i < steps; i++) y = y.GradFn!.Inputs[0];
+            return y.GradFn!.Op;
+        }
+        Assert.Equal("batch_norm_leaky_relu", OpBefore(fused.Forward(x), 2));
+        fused.Eval();
+        Assert.Equal("relu", OpBefore(fused.Forward(x), 2));
+    }
+
     [Fact]
     public void BatchNorm_Train_UsesBatchStatsAndUpdatesRunningOnes_Eval_UsesRunningOnes()
     {

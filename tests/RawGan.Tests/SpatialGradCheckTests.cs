@@ -341,6 +341,59 @@ public class SpatialGradCheckTests
         AssertClose("batch_norm float32 at mean 1e4", reference, y, 1e-5);
     }
 
+    [Theory]
+    [InlineData(new[] { 5, 3 }, 0.2)]
+    [InlineData(new[] { 3, 2, 5 }, 0.0)]
+    [InlineData(new[] { 2, 3, 3, 4 }, 0.2)]
+    public void BatchNormLeakyRelu_MatchesFiniteDifferences(int[] xShape, double slope)
+    {
+        int c = xShape[1];
+        var x = GradCheck.Leaf(xShape, 30, -2, 3);
+        var gamma = GradCheck.Leaf([c], 31, 0.5, 1.5);
+        var beta = Leaf(32, c);
+        GradCheck.Check($"batch_norm_leaky_relu({slope}) x{Shape.Format(xShape)}",
+            t => F.BatchNormLeakyRelu(t[0], t[1], t[2], null, null, slope), x, gamma, beta);
+    }
+
+    /// <summary>The fused op is the pair it replaces: the same outputs, gradients and running statistics,
+    /// to the last bits in float64 and within float32 rounding in float32 (the pair rounds the
+    /// normalised value once more).</summary>
+    [Theory]
+    [InlineData(DType.Float64, 0.2, 1e-14)]
+    [InlineData(DType.Float64, 0.0, 1e-14)]
+    [InlineData(DType.Float32, 0.2, 1e-6)]
+    public void BatchNormLeakyRelu_EqualsBatchNormThenLeakyRelu(DType dtype, double slope, double tol)
+    {
+        int[] shape = [6, 4, 5, 3];
+        (double[] Y, double[] Dx, double[] DGamma, double[] DBeta, double[] RunningMean, double[] RunningVar) Run(bool fused)
+        {
+            Tensor Param(Tensor t)
+            {
+                var p = t.To(dtype);
+                p.RequiresGrad = true;
+                return p;
+            }
+            var x = Param(GradCheck.Random(shape, 33, -2, 3));
+            var gamma = Param(GradCheck.Random([4], 34, 0.5, 1.5));
+            var beta = Param(GradCheck.Random([4], 35));
+            var rm = Tensor.Zeros([4], dtype);
+            var rv = Tensor.Ones([4], dtype);
+            var y = fused
+                ? F.BatchNormLeakyRelu(x, gamma, beta, rm, rv, slope, momentum: 0.3)
+                : F.LeakyRelu(F.BatchNorm(x, gamma, beta, rm, rv, training: true, momentum: 0.3), slope);
+            (y * GradCheck.Random(shape, 36).To(dtype)).Sum().Backward();
+            return (y.ToDoubleArray(), x.Grad!.ToDoubleArray(), gamma.Grad!.ToDoubleArray(), beta.Grad!.ToDoubleArray(), rm.ToDoubleArray(), rv.ToDoubleArray());
+        }
+        var pair = Run(fused: false);
+        var fusedRun = Run(fused: true);
+        AssertClose("y", pair.Y, fusedRun.Y, tol);
+        AssertClose("dx", pair.Dx, fusedRun.Dx, tol);
+        AssertClose("dgamma", pair.DGamma, fusedRun.DGamma, tol);
+        AssertClose("dbeta", pair.DBeta, fusedRun.DBeta, tol);
+        AssertClose("running mean", pair.RunningMean, fusedRun.RunningMean, tol);
+        AssertClose("running var", pair.RunningVar, fusedRun.RunningVar, tol);
+    }
+
     [Fact]
     public void BatchNorm_InvalidUse_NamesTheProblem()
     {

@@ -149,6 +149,30 @@ internal static class Cases
             yield return new($"batch norm backward {c}x{h}x{h}", 0, 3 * Shape.NumEl(a) * F,
                 () => Backward(a, c),
                 (b, t) => b.BatchNormBackward(t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]));
+            // The discriminator's batch norm + LeakyReLU(0.2) pair, unfused (cuDNN, then our kernel;
+            // the backward also runs the activation's) against fused (kernels/batch_norm_leaky_relu.cu).
+            // Bytes: the fused op's minimum traffic, so both rows' GB/s compare the same work.
+            long fusedForward = 3 * Shape.NumEl(a) * F, fusedBackward = 5 * Shape.NumEl(a) * F;
+            yield return new($"bn + leaky relu forward, cuDNN + ours {c}x{h}x{h}", 0, fusedForward,
+                () => [Zeros(a), Zeros([c]), Zeros([c]), Randn(a), Ones([c]), Zeros([c]), Zeros([c]), Ones([c]), Zeros(a)],
+                (b, t) =>
+                {
+                    b.BatchNormForwardTraining(t[8], t[1], t[2], t[3], t[4], t[5], t[6], t[7], 0.1, 1e-5);
+                    b.LeakyReluForward(t[0], t[8], 0.2);
+                });
+            yield return new($"bn + leaky relu forward, fused {c}x{h}x{h}", 0, fusedForward,
+                () => [Zeros(a), Zeros([c]), Zeros([c]), Randn(a), Ones([c]), Zeros([c]), Zeros([c]), Ones([c])],
+                (b, t) => b.BatchNormLeakyReluForwardTraining(t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], 0.1, 1e-5, 0.2));
+            yield return new($"bn + leaky relu backward, cuDNN + ours {c}x{h}x{h}", 0, fusedBackward,
+                () => [.. Backward(a, c), Zeros(a), Randn(a)],
+                (b, t) =>
+                {
+                    b.LeakyReluBackward(t[8], t[3], t[9], 0.2);
+                    b.BatchNormBackward(t[0], t[1], t[2], t[8], t[4], t[5], t[6], t[7]);
+                });
+            yield return new($"bn + leaky relu backward, fused {c}x{h}x{h}", 0, fusedBackward,
+                () => [.. Backward(a, c), Zeros([c])],
+                (b, t) => b.BatchNormLeakyReluBackward(t[0], t[1], t[2], t[3], t[4], t[5], t[8], t[6], t[7], 0.2));
         }
     }
 

@@ -53,8 +53,27 @@ public abstract class BatchNorm : Module
 
     private void CountBatch() => NumBatchesTracked!.Backend.Scalar(Backends.ScalarOp.Add, NumBatchesTracked, NumBatchesTracked, 1);
 
-    /// <summary>Normalises x [N, C, ...] per channel of dim 1.</summary>
-    protected Tensor Normalize(Tensor x)
+    public sealed override Tensor Forward(Tensor x)
+    {
+        CheckInput(x);
+        return Normalize(x, slope: null);
+    }
+
+    /// <summary>LeakyReLU(slope)(Forward(x)) in one op (slope 0: ReLU) in training mode; see
+    /// F.BatchNormLeakyRelu. <see cref="Sequential"/> calls it for such a pair of layers.</summary>
+    internal Tensor ForwardLeakyRelu(Tensor x, double slope)
+    {
+        if (!Training) throw new InvalidOperationException("the fused batch norm + leaky relu runs in training mode only");
+        CheckInput(x);
+        return Normalize(x, slope);
+    }
+
+    /// <summary>Throws if x has the wrong rank for this layer.</summary>
+    protected abstract void CheckInput(Tensor x);
+
+    /// <summary>Normalises x [N, C, ...] per channel of dim 1, then applies leaky relu when a slope is given
+    /// (training only).</summary>
+    private Tensor Normalize(Tensor x, double? slope)
     {
         if (x.Shape[1] != NumFeatures)
             throw new ArgumentException($"{GetType().Name}({NumFeatures}) got input of shape {RawGan.Shape.Format(x.Shape)}: dimension 1 must be {NumFeatures}");
@@ -69,6 +88,8 @@ public abstract class BatchNorm : Module
         // ones, made per call so they follow the input's device and dtype.
         var weight = Weight ?? Tensor.Ones([NumFeatures], x.DType, x.Device);
         var bias = Bias ?? Tensor.Zeros([NumFeatures], x.DType, x.Device);
-        return F.BatchNorm(x, weight, bias, RunningMean, RunningVar, useBatchStats, Momentum, Eps);
+        return slope is double leaky
+            ? F.BatchNormLeakyRelu(x, weight, bias, RunningMean, RunningVar, leaky, Momentum, Eps)
+            : F.BatchNorm(x, weight, bias, RunningMean, RunningVar, useBatchStats, Momentum, Eps);
     }
 }

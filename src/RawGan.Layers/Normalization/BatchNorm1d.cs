@@ -5,9 +5,8 @@ public sealed class BatchNorm1d(int numFeatures, double eps = 1e-5, double momen
     bool trackRunningStats = true, DType dtype = DType.Float32, Device? device = null)
     : BatchNorm(numFeatures, eps, momentum, affine, trackRunningStats, dtype, device)
 {
-    public override Tensor Forward(Tensor x)
+    protected override void CheckInput(Tensor x)
     {
         if (x.Rank is not (2 or 3)) throw new ArgumentException($"BatchNorm1d expects [N, C] or [N, C, L] input, got shape {RawGan.Shape.Format(x.Shape)}");
-        return Normalize(x);
     }
 }

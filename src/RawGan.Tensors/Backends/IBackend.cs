@@ -88,6 +88,14 @@ public interface IBackend
         Tensor? runningMean, Tensor? runningVar, double momentum, double eps);
     void BatchNormForwardInference(Tensor y, Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, double eps);
     void BatchNormBackward(Tensor dx, Tensor dGamma, Tensor dBeta, Tensor dy, Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd);
+    /// <summary>Training-mode batch norm followed by leaky relu (slope 0: relu) in one pass over x:
+    /// y = z &gt; 0 ? z : slope z, z the normalised x; statistics and running stats as BatchNormForwardTraining.</summary>
+    void BatchNormLeakyReluForwardTraining(Tensor y, Tensor saveMean, Tensor saveInvStd, Tensor x, Tensor gamma, Tensor beta,
+        Tensor? runningMean, Tensor? runningVar, double momentum, double eps, double slope);
+    /// <summary>The backward of the fused pair, from x: z is recomputed from the saved statistics, gamma and
+    /// beta to know where leaky relu's slope applies, so the normalised tensor is never stored.</summary>
+    void BatchNormLeakyReluBackward(Tensor dx, Tensor dGamma, Tensor dBeta, Tensor dy, Tensor x, Tensor gamma, Tensor beta,
+        Tensor saveMean, Tensor saveInvStd, double slope);
 
     // ---- resampling and pooling ----
     void UpsampleNearestForward(Tensor y, Tensor x, int scale);

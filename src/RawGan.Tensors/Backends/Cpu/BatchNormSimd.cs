@@ -74,14 +74,15 @@ internal static class BatchNormSimd
         return Vector.Sum(lo + hi) + tail;
     }
 
-    /// <summary>y = (x - mean) scale + beta over the channel, in double: a float32 mean is off by up to half
-    /// an ulp of its magnitude, which a channel with a large mean and small spread would otherwise see as
-    /// an error of that size in every normalised value.</summary>
+    /// <summary>y = leaky(z) with z = (x - mean) scale + beta over the channel (leaky(z) = z &gt; 0 ? z : slope z;
+    /// slope 1 is plain batch norm), in double: a float32 mean is off by up to half an ulp of its magnitude,
+    /// which a channel with a large mean and small spread would otherwise see as an error of that size in
+    /// every normalised value.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Normalize<T>(Span<T> y, ReadOnlySpan<T> x, ChannelPlanes planes, int ch, double mean, double scale, double beta)
+    public static void Normalize<T>(Span<T> y, ReadOnlySpan<T> x, ChannelPlanes planes, int ch, double mean, double scale, double beta, double slope = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Vector<double> m = new(mean), s = new(scale), bv = new(beta);
+        Vector<double> m = new(mean), s = new(scale), bv = new(beta), sl = new(slope);
         for (int i = 0; i < planes.N; i++)
         {
             var src = x.Slice(planes.Start(i, ch), planes.HW);
@@ -90,66 +91,92 @@ internal static class BatchNormSimd
             for (; k <= src.Length - Block; k += Block)
             {
                 Load(src, k, out var a, out var b);
-                Store(dst, k, (a - m) * s + bv, (b - m) * s + bv);
+                Store(dst, k, Leaky((a - m) * s + bv, sl), Leaky((b - m) * s + bv, sl));
             }
-            for (; k < src.Length; k++) dst[k] = T.CreateTruncating((double.CreateTruncating(src[k]) - mean) * scale + beta);
+            for (; k < src.Length; k++)
+            {
+                double z = (double.CreateTruncating(src[k]) - mean) * scale + beta;
+                dst[k] = T.CreateTruncating(z > 0 ? z : slope * z);
+            }
         }
     }
 
-    /// <summary>(sum dy, sum dy (x - mean)) over the channel.</summary>
+    /// <summary>(sum g, sum g (x - mean)) over the channel, g = dy times the slope of leaky at
+    /// z = (x - mean) scale + beta (1 where z &gt; 0, else <paramref name="slope"/>; slope 1: g = dy).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static (double SumDy, double SumDyXc) GradientSums<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, ChannelPlanes planes, int ch, double mean)
+    public static (double SumG, double SumGXc) GradientSums<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, ChannelPlanes planes, int ch,
+        double mean, double scale = 1, double beta = 0, double slope = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var m = new Vector<double>(mean);
+        Vector<double> m = new(mean), sc = new(scale), bv = new(beta), sl = new(slope);
         Vector<double> sLo = default, sHi = default, pLo = default, pHi = default;
         double sTail = 0, pTail = 0;
         for (int i = 0; i < planes.N; i++)
         {
-            var g = dy.Slice(planes.Start(i, ch), planes.HW);
+            var d = dy.Slice(planes.Start(i, ch), planes.HW);
             var xs = x.Slice(planes.Start(i, ch), planes.HW);
             int k = 0;
-            for (; k <= g.Length - Block; k += Block)
+            for (; k <= d.Length - Block; k += Block)
             {
-                Load(g, k, out var ga, out var gb);
+                Load(d, k, out var da, out var db);
                 Load(xs, k, out var xa, out var xb);
+                xa -= m; xb -= m;
+                var ga = Gate(da, xa * sc + bv, sl);
+                var gb = Gate(db, xb * sc + bv, sl);
                 sLo += ga; sHi += gb;
-                pLo += ga * (xa - m); pHi += gb * (xb - m);
+                pLo += ga * xa; pHi += gb * xb;
             }
-            for (; k < g.Length; k++)
+            for (; k < d.Length; k++)
             {
-                double d = double.CreateTruncating(g[k]);
-                sTail += d;
-                pTail += d * (double.CreateTruncating(xs[k]) - mean);
+                double xc = double.CreateTruncating(xs[k]) - mean;
+                double g = double.CreateTruncating(d[k]);
+                if (!(xc * scale + beta > 0)) g *= slope;
+                sTail += g;
+                pTail += g * xc;
             }
         }
         return (Vector.Sum(sLo + sHi) + sTail, Vector.Sum(pLo + pHi) + pTail);
     }
 
-    /// <summary>dx = a dy + b (x - mean) + shift over the channel.</summary>
+    /// <summary>dx = a g + b (x - mean) + shift over the channel, a = gamma invstd, g as in
+    /// <see cref="GradientSums{T}"/> with scale a.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void InputGradient<T>(Span<T> dx, ReadOnlySpan<T> dy, ReadOnlySpan<T> x, ChannelPlanes planes, int ch,
-        double a, double b, double mean, double shift)
+        double a, double b, double mean, double shift, double beta = 0, double slope = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Vector<double> av = new(a), bv = new(b), m = new(mean), sv = new(shift);
+        Vector<double> av = new(a), bv = new(b), m = new(mean), sv = new(shift), be = new(beta), sl = new(slope);
         for (int i = 0; i < planes.N; i++)
         {
             int start = planes.Start(i, ch);
             var o = dx.Slice(start, planes.HW);
-            var g = dy.Slice(start, planes.HW);
+            var d = dy.Slice(start, planes.HW);
             var xs = x.Slice(start, planes.HW);
             int k = 0;
             for (; k <= o.Length - Block; k += Block)
             {
-                Load(g, k, out var ga, out var gb);
+                Load(d, k, out var da, out var db);
                 Load(xs, k, out var xa, out var xb);
-                Store(o, k, av * ga + bv * (xa - m) + sv, av * gb + bv * (xb - m) + sv);
+                xa -= m; xb -= m;
+                Store(o, k, av * Gate(da, xa * av + be, sl) + bv * xa + sv, av * Gate(db, xb * av + be, sl) + bv * xb + sv);
             }
             for (; k < o.Length; k++)
-                o[k] = T.CreateTruncating(a * double.CreateTruncating(g[k]) + b * (double.CreateTruncating(xs[k]) - mean) + shift);
+            {
+                double xc = double.CreateTruncating(xs[k]) - mean;
+                double g = double.CreateTruncating(d[k]);
+                if (!(xc * a + beta > 0)) g *= slope;
+                o[k] = T.CreateTruncating(a * g + b * xc + shift);
+            }
         }
     }
+
+    /// <summary>z &gt; 0 ? z : slope z, lane by lane.</summary>
+    private static Vector<double> Leaky(Vector<double> z, Vector<double> slope) =>
+        Vector.ConditionalSelect(Vector.GreaterThan(z, Vector<double>.Zero), z, z * slope);
+
+    /// <summary>g where z &gt; 0, slope g elsewhere: the chain rule through leaky at z.</summary>
+    private static Vector<double> Gate(Vector<double> g, Vector<double> z, Vector<double> slope) =>
+        Vector.ConditionalSelect(Vector.GreaterThan(z, Vector<double>.Zero), g, g * slope);
 
     // Unchecked loads and stores: every caller's loop keeps k + Block within the span.
 

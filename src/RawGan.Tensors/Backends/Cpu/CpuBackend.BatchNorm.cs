@@ -6,13 +6,20 @@ namespace RawGan.Backends.Cpu;
 // HW = numel / (N C) contiguous values (ChannelPlanes). Channels are independent, so they are spread
 // over cores; every per-channel sum is accumulated in double, two passes (mean, then squared
 // deviations) so a float32 variance does not cancel catastrophically. The loops are in BatchNormSimd.
+// The fused batch norm + leaky relu runs the same loops with the activation's slope (plain batch
+// norm is slope 1): its backward recomputes z = (x - mean) gamma invstd + beta from the saved
+// statistics to know where leaky relu's slope applied.
 public sealed partial class CpuBackend
 {
     public void BatchNormForwardTraining(Tensor y, Tensor saveMean, Tensor saveInvStd, Tensor x, Tensor gamma, Tensor beta,
-        Tensor? runningMean, Tensor? runningVar, double momentum, double eps)
+        Tensor? runningMean, Tensor? runningVar, double momentum, double eps) =>
+        BatchNormLeakyReluForwardTraining(y, saveMean, saveInvStd, x, gamma, beta, runningMean, runningVar, momentum, eps, slope: 1);
+
+    public void BatchNormLeakyReluForwardTraining(Tensor y, Tensor saveMean, Tensor saveInvStd, Tensor x, Tensor gamma, Tensor beta,
+        Tensor? runningMean, Tensor? runningVar, double momentum, double eps, double slope)
     {
-        if (y.DType == DType.Float32) BnTraining<float>(y, saveMean, saveInvStd, x, gamma, beta, runningMean, runningVar, momentum, eps);
-        else BnTraining<double>(y, saveMean, saveInvStd, x, gamma, beta, runningMean, runningVar, momentum, eps);
+        if (y.DType == DType.Float32) BnTraining<float>(y, saveMean, saveInvStd, x, gamma, beta, runningMean, runningVar, momentum, eps, slope);
+        else BnTraining<double>(y, saveMean, saveInvStd, x, gamma, beta, runningMean, runningVar, momentum, eps, slope);
     }
 
     public void BatchNormForwardInference(Tensor y, Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, double eps)
@@ -23,12 +30,19 @@ public sealed partial class CpuBackend
 
     public void BatchNormBackward(Tensor dx, Tensor dGamma, Tensor dBeta, Tensor dy, Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd)
     {
-        if (dx.DType == DType.Float32) BnBackward<float>(dx, dGamma, dBeta, dy, x, gamma, saveMean, saveInvStd);
-        else BnBackward<double>(dx, dGamma, dBeta, dy, x, gamma, saveMean, saveInvStd);
+        if (dx.DType == DType.Float32) BnBackward<float>(dx, dGamma, dBeta, dy, x, gamma, null, saveMean, saveInvStd, 1);
+        else BnBackward<double>(dx, dGamma, dBeta, dy, x, gamma, null, saveMean, saveInvStd, 1);
+    }
+
+    public void BatchNormLeakyReluBackward(Tensor dx, Tensor dGamma, Tensor dBeta, Tensor dy, Tensor x, Tensor gamma, Tensor beta,
+        Tensor saveMean, Tensor saveInvStd, double slope)
+    {
+        if (dx.DType == DType.Float32) BnBackward<float>(dx, dGamma, dBeta, dy, x, gamma, beta, saveMean, saveInvStd, slope);
+        else BnBackward<double>(dx, dGamma, dBeta, dy, x, gamma, beta, saveMean, saveInvStd, slope);
     }
 
     private static void BnTraining<T>(Tensor y, Tensor saveMean, Tensor saveInvStd, Tensor x, Tensor gamma, Tensor beta,
-        Tensor? runningMean, Tensor? runningVar, double momentum, double eps)
+        Tensor? runningMean, Tensor? runningVar, double momentum, double eps, double slope)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var planes = ChannelPlanes.Of(x);
@@ -55,7 +69,7 @@ public sealed partial class CpuBackend
                     double unbiased = m > 1 ? squares / (m - 1) : double.NaN;
                     rv[ch] = T.CreateTruncating((1 - momentum) * double.CreateTruncating(rv[ch]) + momentum * unbiased);
                 }
-                BatchNormSimd.Normalize(ys, xs, planes, ch, mean, double.CreateTruncating(g[ch]) * invStd, double.CreateTruncating(b[ch]));
+                BatchNormSimd.Normalize(ys, xs, planes, ch, mean, double.CreateTruncating(g[ch]) * invStd, double.CreateTruncating(b[ch]), slope);
             }
         });
     }
@@ -82,11 +96,15 @@ public sealed partial class CpuBackend
         });
     }
 
-    /// <summary>With xhat = (x - mean) invstd over m elements of a channel: dbeta = sum dy, dgamma = sum dy xhat,
-    /// dx = gamma invstd (dy - dbeta / m - xhat dgamma / m), the mean and variance being functions of x.
+    /// <summary>With xhat = (x - mean) invstd over m elements of a channel and g = dy through leaky relu's
+    /// slope (g = dy for plain batch norm, slope 1, beta null): dbeta = sum g, dgamma = sum g xhat,
+    /// dx = gamma invstd (g - dbeta / m - xhat dgamma / m), the mean and variance being functions of x.
     /// saveMean holds the tensor's dtype, so in float32 xhat carries the mean's rounding (half an ulp of
-    /// |mean|): negligible unless a channel's mean is thousands of times its spread.</summary>
-    private static void BnBackward<T>(Tensor dx, Tensor dGamma, Tensor dBeta, Tensor dy, Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd)
+    /// |mean|): negligible unless a channel's mean is thousands of times its spread. The same rounding can
+    /// put a z within it of 0 on the other side of leaky relu's kink than the forward saw; the two slopes
+    /// are then both valid subgradients of a point that sits on the kink to float32 precision.</summary>
+    private static void BnBackward<T>(Tensor dx, Tensor dGamma, Tensor dBeta, Tensor dy, Tensor x, Tensor gamma, Tensor? beta,
+        Tensor saveMean, Tensor saveInvStd, double slope)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var planes = ChannelPlanes.Of(x);
@@ -94,19 +112,21 @@ public sealed partial class CpuBackend
         Chunks.Run(planes.C, x.NumEl, (_, start, end) =>
         {
             ReadOnlySpan<T> xs = Span<T>(x), dys = Span<T>(dy), g = Span<T>(gamma), means = Span<T>(saveMean), invStds = Span<T>(saveInvStd);
+            ReadOnlySpan<T> betas = beta is null ? default : Span<T>(beta);
             Span<T> dxs = Span<T>(dx), dg = Span<T>(dGamma), db = Span<T>(dBeta);
             for (int ch = start; ch < end; ch++)
             {
                 double mean = double.CreateTruncating(means[ch]), invStd = double.CreateTruncating(invStds[ch]);
-                var (sumDy, sumDyXhat) = BatchNormSimd.GradientSums(dys, xs, planes, ch, mean);
+                // z = (x - mean) a + shiftZ is the normalised value; the input gradient's dy term is a too.
+                double a = double.CreateTruncating(g[ch]) * invStd, shiftZ = beta is null ? 0 : double.CreateTruncating(betas[ch]);
+                var (sumDy, sumDyXhat) = BatchNormSimd.GradientSums(dys, xs, planes, ch, mean, a, shiftZ, slope);
                 sumDyXhat *= invStd;
                 db[ch] = T.CreateTruncating(sumDy);
                 dg[ch] = T.CreateTruncating(sumDyXhat);
-                // dx = a dy + b (x - mean) + shift with the per-channel constants folded once; in double for
+                // dx = a g + b (x - mean) + shift with the per-channel constants folded once; in double for
                 // the reason given at BatchNormSimd.Normalize.
-                double a = double.CreateTruncating(g[ch]) * invStd;
                 double b = -a * invStd * sumDyXhat / m, shift = -a * sumDy / m;
-                BatchNormSimd.InputGradient(dxs, dys, xs, planes, ch, a, b, mean, shift);
+                BatchNormSimd.InputGradient(dxs, dys, xs, planes, ch, a, b, mean, shift, shiftZ, slope);
             }
         });
     }

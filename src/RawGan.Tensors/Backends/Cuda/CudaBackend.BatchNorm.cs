@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using RawGan.Backends.Cuda.Interop;
+using RawGan.Backends.Cuda.Kernels;
 
 namespace RawGan.Backends.Cuda;
 
@@ -7,6 +8,7 @@ namespace RawGan.Backends.Cuda;
 // cuDNN matches the CPU reference's (PyTorch's) semantics: saveInvStd = 1 / sqrt(biased var + eps);
 // running = (1 - momentum) running + momentum batch, the variance unbiased; null running stats
 // are skipped. cuDNN 9's CUDNN_BN_MIN_EPSILON is 0, so any positive eps is passed as given.
+// Batch norm fused with leaky relu has the same semantics and runs our kernels (below).
 public sealed partial class CudaBackend
 {
     private readonly Dictionary<(int N, int C, int H, int W), (cudnnTensorDescriptor_t X, cudnnTensorDescriptor_t Stats)> _bnDescriptors = [];
@@ -52,15 +54,41 @@ public sealed partial class CudaBackend
             statsDesc, Ptr(gamma), Ptr(dGamma), Ptr(dBeta), eps, Ptr(saveMean), Ptr(saveInvStd)));
     }
 
+    // Batch norm + leaky relu: our kernels (kernels/batch_norm_leaky_relu.cu). cuDNN fuses an
+    // activation into batch norm only for NHWC half tensors, and only relu.
+
+    public void BatchNormLeakyReluForwardTraining(Tensor y, Tensor saveMean, Tensor saveInvStd, Tensor x, Tensor gamma, Tensor beta,
+        Tensor? runningMean, Tensor? runningVar, double momentum, double eps, double slope)
+    {
+        Enter();
+        var g = FusedGeometry("BatchNormLeakyReluForwardTraining", x, y);
+        CheckChannels("BatchNormLeakyReluForwardTraining", x, saveMean, saveInvStd, gamma, beta, runningMean, runningVar);
+        if (x.NumEl == 0) return;
+        BatchNormLeakyReluKernels.LaunchForward(Kernels, Allocator, g, Ptr(y), Ptr(x), new(Ptr(saveMean), Ptr(saveInvStd), Ptr(gamma), Ptr(beta)),
+            PtrOrNull(runningMean), PtrOrNull(runningVar), momentum, eps, (float)slope);
+    }
+
+    public void BatchNormLeakyReluBackward(Tensor dx, Tensor dGamma, Tensor dBeta, Tensor dy, Tensor x, Tensor gamma, Tensor beta,
+        Tensor saveMean, Tensor saveInvStd, double slope)
+    {
+        Enter();
+        var g = FusedGeometry("BatchNormLeakyReluBackward", x, dy, dx);
+        CheckChannels("BatchNormLeakyReluBackward", x, dGamma, dBeta, gamma, beta, saveMean, saveInvStd);
+        if (x.NumEl == 0) return;
+        BatchNormLeakyReluKernels.LaunchBackward(Kernels, Allocator, g, Ptr(dx), Ptr(dGamma), Ptr(dBeta), Ptr(dy), Ptr(x),
+            new(Ptr(saveMean), Ptr(saveInvStd), Ptr(gamma), Ptr(beta)), (float)slope);
+    }
+
+    private BatchNormLeakyReluKernels.Geometry FusedGeometry(string op, Tensor x, params Tensor[] sameShape)
+    {
+        CheckBatchNormShapes(op, x, sameShape);
+        return BatchNormLeakyReluKernels.Plan(Kernels, x.Shape[0], x.Shape[1], x.Shape[2] * x.Shape[3]);
+    }
+
     /// <summary>The NCHW descriptor of x (shared by y, dy, dx) and the derived 1xCx1x1 one, per shape.</summary>
     private (cudnnTensorDescriptor_t X, cudnnTensorDescriptor_t Stats) BatchNormDescriptors(string op, Tensor x, params Tensor[] sameShape)
     {
-        if (x.Rank != 4) throw new ArgumentException($"{op}: {x} must be NCHW ([N, C, L, 1] for 1-d inputs)");
-        foreach (var t in sameShape.Prepend(x))
-        {
-            if (!Dense(t)) throw new ArgumentException($"{op}: {t} must be contiguous");
-            if (!t.Shape.AsSpan().SequenceEqual(x.Shape)) throw new ArgumentException($"{op}: {t} must have the input's shape {RawGan.Shape.Format(x.Shape)}");
-        }
+        CheckBatchNormShapes(op, x, sameShape);
         var key = (x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]);
         lock (_cudnnGate)
         {
@@ -72,6 +100,16 @@ public sealed partial class CudaBackend
             descriptors = (xDesc, statsDesc);
             _bnDescriptors[key] = descriptors;
             return descriptors;
+        }
+    }
+
+    private static void CheckBatchNormShapes(string op, Tensor x, Tensor[] sameShape)
+    {
+        if (x.Rank != 4) throw new ArgumentException($"{op}: {x} must be NCHW ([N, C, L, 1] for 1-d inputs)");
+        foreach (var t in sameShape.Prepend(x))
+        {
+            if (!Dense(t)) throw new ArgumentException($"{op}: {t} must be contiguous");
+            if (!t.Shape.AsSpan().SequenceEqual(x.Shape)) throw new ArgumentException($"{op}: {t} must have the input's shape {RawGan.Shape.Format(x.Shape)}");
         }
     }
 
