@@ -583,6 +583,49 @@ public class CudaVsCpuTests
         NormClose($"{what} y without running stats", expectedY, gy.ToFloatArray(), 1e-5);
     }
 
+    /// <summary>kernels/bias_activation.cu against a float64 reference of the bias add then the activation:
+    /// planes of float4s and not, one and several partial-sum ranges per channel, relu, leaky relu, elu.</summary>
+    [Theory]
+    [InlineData(16, 64, 32, 32, true, 1.0)]
+    [InlineData(8, 16, 8, 8, false, 0.2)]
+    [InlineData(64, 12, 5, 3, false, 0.0)]
+    [InlineData(96, 40, 1, 1, true, 0.5)]
+    public void BiasActivation_ForwardBackward_MatchReference(int n, int c, int h, int w, bool elu, double p)
+    {
+        Cuda();
+        int[] shape = [n, c, h, w];
+        var x = Values(Shape.NumEl(shape), -3f, 3f);
+        var dy = Values(x.Length);
+        var bias = Values(c);
+        int hw = h * w;
+        var y = new double[x.Length];
+        var dx = new double[x.Length];
+        var dBias = new double[c];
+        for (int i = 0; i < x.Length; i++)
+        {
+            int ch = i / hw % c;
+            double z = (double)x[i] + bias[ch];
+            y[i] = z > 0 ? z : elu ? p * (Math.Exp(z) - 1) : p * z;
+            dx[i] = z > 0 ? dy[i] : elu ? dy[i] * p * Math.Exp(z) : dy[i] * p;
+            dBias[ch] += dx[i];
+        }
+
+        var d = Device.Cuda;
+        var act = elu ? FusedActivation.Elu : FusedActivation.LeakyRelu;
+        var gx = Tensor.FromArray(x, shape, d);
+        var gBias = Tensor.FromArray(bias, [c], d);
+        var gy = Tensor.Empty(shape, DType.Float32, d);
+        var b = gx.Backend;
+        b.BiasActivationForward(gy, gx, gBias, act, p);
+        string what = $"bias + {act}({p}) {Shape.Format(shape)}";
+        NormClose($"{what} y", [.. y.Select(v => (float)v)], gy.ToFloatArray(), 1e-6);
+        var gdx = Tensor.Empty(shape, DType.Float32, d);
+        var gdBias = Tensor.Empty([c], DType.Float32, d);
+        b.BiasActivationBackward(gdx, gdBias, Tensor.FromArray(dy, shape, d), gx, gBias, act, p);
+        NormClose($"{what} dx", [.. dx.Select(v => (float)v)], gdx.ToFloatArray(), 1e-6);
+        NormClose($"{what} dbias", [.. dBias.Select(v => (float)v)], gdBias.ToFloatArray(), 1e-5);
+    }
+
     // ---- pooling and upsampling (float64 reference) ----
 
     [Theory]

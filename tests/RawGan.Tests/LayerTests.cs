@@ -362,6 +362,40 @@ public class LayerTests
         Assert.Equal("relu", OpBefore(fused.Forward(x), 2));
     }
 
+    /// <summary>Conv2d (with a bias) + ELU, ReLU or LeakyReLU run as one fused op in any mode; a Conv2d
+    /// without a bias runs as written.</summary>
+    [Fact]
+    public void Sequential_FusesConvBiasActivationPairs_WithTheLayersValues()
+    {
+        Sequential Model() => new(new Conv2d(3, 4, 3, padding: 1, generator: new Generator(42), dtype: DType.Float64), new ELU(),
+            new Conv2d(4, 4, 3, padding: 1, generator: new Generator(43), dtype: DType.Float64), new LeakyReLU(0.2),
+            new Conv2d(4, 2, 3, bias: false, generator: new Generator(44), dtype: DType.Float64), new ReLU());
+        using var fused = Model();
+        using var layered = Model();
+        var x = GradCheck.Random([2, 3, 6, 6], 45);
+        var y = fused.Forward(x);
+        var expected = x;
+        for (int i = 0; i < layered.Count; i++) expected = layered[i].Forward(expected);
+        Assert.Equal(expected.ToDoubleArray(), y.ToDoubleArray(), new ToleranceComparer(1e-13));
+        y.Sum().Backward();
+        expected.Sum().Backward();
+        foreach (var ((_, p), (_, q)) in fused.NamedParameters().Zip(layered.NamedParameters()))
+            Assert.Equal(q.Grad!.ToDoubleArray(), p.Grad!.ToDoubleArray(), new ToleranceComparer(1e-12));
+
+        static string OpBefore(Tensor t, int steps)
+        {
+            for (int i = 0; i < steps; i++) t = t.GradFn!.Inputs[0];
+            return t.GradFn!.Op;
+        }
+        fused.Eval();
+        using (Autograd.Autograd.NoGrad()) Assert.Null(fused.Forward(x).GradFn);
+        var z = fused.Forward(x);
+        Assert.Equal("relu", OpBefore(z, 0));
+        Assert.Equal("conv2d", OpBefore(z, 1));
+        Assert.Equal("bias_leaky_relu", OpBefore(z, 2));
+        Assert.Equal("bias_elu", OpBefore(z, 4));
+    }
+
     [Fact]
     public void BatchNorm_Train_UsesBatchStatsAndUpdatesRunningOnes_Eval_UsesRunningOnes()
     {

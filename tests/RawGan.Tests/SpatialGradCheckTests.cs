@@ -394,6 +394,55 @@ public class SpatialGradCheckTests
         AssertClose("running var", pair.RunningVar, fusedRun.RunningVar, tol);
     }
 
+    // ---------------------------------------------------------------- bias + activation
+
+    [Theory]
+    [InlineData(new[] { 5, 3 }, false, 0.2)]
+    [InlineData(new[] { 3, 2, 5 }, true, 1.0)]
+    [InlineData(new[] { 2, 3, 3, 4 }, true, 0.5)]
+    [InlineData(new[] { 2, 3, 3, 4 }, false, 0.0)]
+    public void BiasActivation_MatchesFiniteDifferences(int[] xShape, bool elu, double parameter)
+    {
+        var x = GradCheck.Leaf(xShape, 37, -2, 2);
+        var bias = Leaf(38, xShape[1]);
+        GradCheck.Check($"bias_{(elu ? "elu" : "leaky_relu")}({parameter}) x{Shape.Format(xShape)}",
+            t => elu ? F.BiasElu(t[0], t[1], parameter) : F.BiasLeakyRelu(t[0], t[1], parameter), x, bias);
+    }
+
+    /// <summary>The fused op gives the bits of the bias add and activation it replaces (the same element
+    /// formulas); only the bias gradient, a sum, may add up in another order.</summary>
+    [Theory]
+    [InlineData(DType.Float32, true, 1.0)]
+    [InlineData(DType.Float32, false, 0.2)]
+    [InlineData(DType.Float64, false, 0.0)]
+    public void BiasActivation_EqualsBiasAddThenActivation(DType dtype, bool elu, double parameter)
+    {
+        int[] shape = [4, 6, 5, 7];
+        (double[] Y, double[] Dx, double[] DBias) Run(bool fused)
+        {
+            var x = GradCheck.Random(shape, 39, -2, 2).To(dtype);
+            var bias = GradCheck.Random([6], 40).To(dtype);
+            x.RequiresGrad = true;
+            bias.RequiresGrad = true;
+            var z = x + bias.Reshape(1, 6, 1, 1);
+            var y = (fused, elu) switch
+            {
+                (true, true) => F.BiasElu(x, bias, parameter),
+                (true, false) => F.BiasLeakyRelu(x, bias, parameter),
+                (false, true) => F.Elu(z, parameter),
+                (false, false) => F.LeakyRelu(z, parameter),
+            };
+            (y * GradCheck.Random(shape, 41).To(dtype)).Sum().Backward();
+            return (y.ToDoubleArray(), x.Grad!.ToDoubleArray(), bias.Grad!.ToDoubleArray());
+        }
+        var pair = Run(fused: false);
+        var fusedRun = Run(fused: true);
+        // Relu's pair writes +0 where the fused op writes z * 0 = -0: equal as numbers.
+        Assert.Equal(pair.Y, fusedRun.Y);
+        Assert.Equal(pair.Dx, fusedRun.Dx);
+        AssertClose("dbias", pair.DBias, fusedRun.DBias, dtype == DType.Float32 ? 1e-6 : 1e-14);
+    }
+
     [Fact]
     public void BatchNorm_InvalidUse_NamesTheProblem()
     {

@@ -176,6 +176,39 @@ internal static class Cases
         }
     }
 
+    /// <summary>BEGAN-64 at batch 16: each conv's bias add and ELU, unfused (a broadcast add in place, then
+    /// elu; elu's backward, then the bias gradient's sum) against fused (kernels/bias_activation.cu).
+    /// Bytes: the fused op's traffic, so both rows' GB/s compare the same work.</summary>
+    public static IEnumerable<CudnnCase> Began()
+    {
+        foreach (var (c, h) in new[] { (64, 64), (128, 32), (192, 16) })
+        {
+            int[] a = [16, c, h, h];
+            long n = Shape.NumEl(a);
+            string shape = $"{c}x{h}x{h}";
+            yield return new($"bias + elu forward, add + ours {shape}", 0, 2 * n * F,
+                () => [Zeros(a), Randn(a), Randn([c])],
+                (b, t) =>
+                {
+                    b.Binary(BinaryOp.Add, t[1], t[1], t[2].Reshape(1, c, 1, 1).Expand(a));
+                    b.EluForward(t[0], t[1], 1.0);
+                });
+            yield return new($"bias + elu forward, fused {shape}", 0, 2 * n * F,
+                () => [Zeros(a), Randn(a), Randn([c])],
+                (b, t) => b.BiasActivationForward(t[0], t[1], t[2], FusedActivation.Elu, 1.0));
+            yield return new($"bias + elu backward, ours + sum {shape}", 0, 3 * n * F,
+                () => [Zeros(a), Randn(a), Randn(a)],
+                (b, t) =>
+                {
+                    b.EluBackward(t[0], t[1], t[2], 1.0);
+                    RawGan.F.Sum(t[0], [0, 2, 3]).Dispose(); // conv2d's bias gradient, as the unfused backward takes it
+                });
+            yield return new($"bias + elu backward, fused {shape}", 0, 3 * n * F,
+                () => [Zeros(a), Zeros([c]), Randn(a), Randn(a), Randn([c])],
+                (b, t) => b.BiasActivationBackward(t[0], t[1], t[2], t[3], t[4], FusedActivation.Elu, 1.0));
+        }
+    }
+
     private static Tensor[] Backward(int[] a, int c)
     {
         var x = Randn(a);

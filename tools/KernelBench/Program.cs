@@ -46,8 +46,8 @@ foreach (var c in sizes.SelectMany(Cases.Elementwise).Concat(Cases.Bfloat16()))
 }
 
 Console.WriteLine();
-Console.WriteLine($"{"cuDNN (batch 128, DCGAN-64)",-44} {"ms",9} {"TFLOP/s",8} {"GB/s",8}");
-foreach (var c in Cases.Dcgan())
+Console.WriteLine($"{"cuDNN and fused ops (DCGAN-64 b128, BEGAN-64 b16)",-44} {"ms",9} {"TFLOP/s",8} {"GB/s",8}");
+foreach (var c in Cases.Dcgan().Concat(Cases.Began()))
 {
     var r = bench.RunCudnn(c);
     results.Add(r.Json);

@@ -28,9 +28,9 @@ public sealed class Sequential : Module
         for (int i = 0; i < _layers.Count; i++)
         {
             var previous = x;
-            if (LeakySlopeAfterBatchNorm(i) is double slope)
+            if (FusedWithNext(i, x) is { } fused)
             {
-                x = ((BatchNorm)_layers[i]).ForwardLeakyRelu(x, slope);
+                x = fused;
                 i++;
             }
             else x = _layers[i].Forward(x);
@@ -40,16 +40,26 @@ public sealed class Sequential : Module
         return x;
     }
 
-    /// <summary>The slope of the ReLU (0) or LeakyReLU after layer i when layer i is a BatchNorm in
-    /// training mode: the pair then runs as one op (F.BatchNormLeakyRelu), the same values with less
-    /// memory traffic and no stored normalised tensor.</summary>
-    private double? LeakySlopeAfterBatchNorm(int i)
+    /// <summary>
+    /// Layers i and i + 1 as one fused op, when they are a pair that has one: a BatchNorm in training
+    /// mode (F.BatchNormLeakyRelu), or a Conv2d with a bias (F.BiasLeakyRelu, F.BiasElu), followed by
+    /// ReLU, LeakyReLU or (after a convolution) ELU. The same values with less memory traffic, and the
+    /// layers and their names unchanged. Null when layer i runs alone.
+    /// </summary>
+    private Tensor? FusedWithNext(int i, Tensor x)
     {
-        if (_layers[i] is not BatchNorm { Training: true } || i + 1 >= _layers.Count) return null;
-        return _layers[i + 1] switch
+        if (i + 1 >= _layers.Count) return null;
+        double? slope = _layers[i + 1] switch
         {
             ReLU => 0,
             LeakyReLU leaky => leaky.NegativeSlope,
+            _ => null,
+        };
+        return (_layers[i], _layers[i + 1]) switch
+        {
+            (BatchNorm { Training: true } bn, _) when slope is double s => bn.ForwardLeakyRelu(x, s),
+            (Conv2d { Bias: { } bias } conv, _) when slope is double s => F.BiasLeakyRelu(conv.ForwardWithoutBias(x), bias, s),
+            (Conv2d { Bias: { } bias } conv, ELU elu) => F.BiasElu(conv.ForwardWithoutBias(x), bias, elu.Alpha),
             _ => null,
         };
     }

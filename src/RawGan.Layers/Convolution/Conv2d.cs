@@ -34,4 +34,8 @@ public sealed class Conv2d : Module
     public void ResetParameters(Generator? generator = null) => Init.LayerDefault(Weight, Bias, generator);
 
     public override Tensor Forward(Tensor x) => F.Conv2d(x, Weight, Bias, Stride, Padding, Dilation, Groups);
+
+    /// <summary>The convolution alone, for a <see cref="Sequential"/> that adds the bias fused with the
+    /// activation after it.</summary>
+    internal Tensor ForwardWithoutBias(Tensor x) => F.Conv2d(x, Weight, null, Stride, Padding, Dilation, Groups);
 }

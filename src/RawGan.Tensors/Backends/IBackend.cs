@@ -4,6 +4,10 @@ public enum BinaryOp { Add, Sub, Mul, Div }
 
 public enum UnaryOp { Neg, Exp, Log, Sqrt, Abs }
 
+/// <summary>The activations a bias add can be fused with: leaky relu (its parameter the slope; 0 is
+/// relu) and elu (its parameter alpha). The values are kernels/bias_activation.cu's.</summary>
+public enum FusedActivation { LeakyRelu = 0, Elu = 1 }
+
 /// <summary>y = x + s, y = x * s, y = x ^ s (s a host scalar).</summary>
 public enum ScalarOp { Add, Mul, Pow }
 
@@ -80,6 +84,13 @@ public interface IBackend
     void Conv2dForward(Tensor y, Tensor x, Tensor w, Conv2dArgs args);
     void Conv2dBackwardData(Tensor dx, Tensor dy, Tensor w, Conv2dArgs args);
     void Conv2dBackwardFilter(Tensor dw, Tensor dy, Tensor x, Conv2dArgs args);
+
+    /// <summary>y = act(x + bias[c]) per channel c of NCHW: the bias add and activation after a convolution,
+    /// one pass.</summary>
+    void BiasActivationForward(Tensor y, Tensor x, Tensor bias, FusedActivation act, double parameter);
+    /// <summary>dx = dy act'(x + bias[c]) (x: the forward's input, without the bias); dBias[c] = the sum of
+    /// dx over channel c.</summary>
+    void BiasActivationBackward(Tensor dx, Tensor dBias, Tensor dy, Tensor x, Tensor bias, FusedActivation act, double parameter);
 
     // ---- normalisation (per channel of NCHW; 1d inputs come as [N, C, L, 1]) ----
     /// <summary>Batch statistics; saves mean and 1/sqrt(var + eps) for the backward; updates running
