@@ -12,17 +12,13 @@
 //             bn_lrelu_grad_finalize (dgamma, dbeta, and dx's per-channel coefficients)
 //             bn_lrelu_grad_input (dx = a g + b (x - mean) + shift)
 //
-// Partial sums: each thread adds in float (tens of elements), blocks and splits combine in
-// double. The variance comes from sums of d = x - shift and d^2 with shift one element of the
-// channel, so it does not cancel when a channel's mean is large against its spread.
-#include "common.cuh"
+// Partial sums (channel_sums.cuh): each thread adds in float (tens of elements), blocks and
+// ranges of images combine in double. The variance comes from sums of d = x - shift and d^2 with
+// shift one element of the channel, so it does not cancel when a channel's mean is large against
+// its spread.
+#include "channel_sums.cuh"
 
 // Mirrored by Backends/Cuda/Kernels/BatchNormLeakyReluKernels.cs.
-struct BnGeometry {
-    int n, c, hw;  // images, channels, elements per plane
-    int splits;    // ranges of images per channel in the partial sums
-};
-
 struct BnChannels {
     const float* mean;
     const float* inv_std;
@@ -37,47 +33,6 @@ __device__ __forceinline__ float bn_z(float xc, float scale, float beta) { retur
 
 __device__ __forceinline__ float leaky(float z, float slope) { return z > 0.0f ? z : z * slope; }
 
-__device__ __forceinline__ double warp_sum_d(double v) {
-#pragma unroll
-    for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_down_sync(0xffffffffu, v, offset);
-    return v;
-}
-
-// (sum a, sum b) over the block, in double, valid in thread 0.
-__device__ __forceinline__ void block_sum2(double& a, double& b) {
-    __shared__ double warps[2][32];
-    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    a = warp_sum_d(a);
-    b = warp_sum_d(b);
-    if (lane == 0) { warps[0][warp] = a; warps[1][warp] = b; }
-    __syncthreads();
-    if (warp == 0) {
-        bool live = lane < (int)(blockDim.x >> 5);
-        a = warp_sum_d(live ? warps[0][lane] : 0.0);
-        b = warp_sum_d(live ? warps[1][lane] : 0.0);
-    }
-}
-
-// Calls f.one(offset) for this thread's share of channel ch's elements in images
-// [split * per, (split + 1) * per), or f.four(offset) per group of four when a plane is
-// whole float4s (vec: hw % 4 == 0 and the pointers f reads are 16-byte aligned).
-template <typename F>
-__device__ __forceinline__ void channel_slice(const BnGeometry& g, int ch, int split, bool vec, F& f) {
-    int per = (g.n + g.splits - 1) / g.splits;
-    int i0 = split * per;
-    int i1 = i0 + per < g.n ? i0 + per : g.n;
-    if (i1 <= i0) return;
-    int w = vec ? g.hw >> 2 : g.hw;  // units of a plane
-    int units = (i1 - i0) * w;
-    for (int t = threadIdx.x; t < units; t += blockDim.x) {
-        int q = t / w;
-        long long plane = (long long)(i0 + q) * g.c + ch;
-        int k = t - q * w;
-        if (vec) f.four(plane * g.hw + 4 * k);
-        else f.one(plane * g.hw + k);
-    }
-}
-
 struct StatsSums {
     const float* x;
     float shift, s, q;
@@ -91,7 +46,7 @@ struct StatsSums {
 
 // One block per (channel, split): partial[2 (ch splits + split) + {0, 1}] = sum d, sum d^2,
 // d = x - (the channel's first element).
-extern "C" __global__ void bn_lrelu_stats_f32(double* partial, const float* x, BnGeometry g) {
+extern "C" __global__ void bn_lrelu_stats_f32(double* partial, const float* x, ChannelSplits g) {
     int ch = blockIdx.x / g.splits, split = blockIdx.x - ch * g.splits;
     StatsSums f = {x, x[(long long)ch * g.hw], 0.0f, 0.0f};
     channel_slice(g, ch, split, (g.hw & 3) == 0 && aligned16(x), f);
@@ -103,7 +58,7 @@ extern "C" __global__ void bn_lrelu_stats_f32(double* partial, const float* x, B
 // One thread per channel: the batch mean and biased variance from the partial sums; running
 // stats as PyTorch (the unbiased variance), skipped when their pointers are null.
 extern "C" __global__ void bn_lrelu_finalize_f32(float* save_mean, float* save_inv_std, float* running_mean, float* running_var,
-                                                 const double* partial, const float* x, BnGeometry g, double momentum, double eps) {
+                                                 const double* partial, const float* x, ChannelSplits g, double momentum, double eps) {
     int ch = (int)global_thread();
     if (ch >= g.c) return;
     double s = 0.0, q = 0.0;
@@ -126,12 +81,12 @@ extern "C" __global__ void bn_lrelu_finalize_f32(float* save_mean, float* save_i
 
 // y = leaky(z) over every element; float4 when planes are whole float4s (a float4 then never
 // straddles two channels).
-extern "C" __global__ void bn_lrelu_apply_f32(float* y, const float* x, BnChannels p, float slope, BnGeometry g) {
+extern "C" __global__ void bn_lrelu_apply_f32(float* y, const float* x, BnChannels p, float slope, ChannelSplits g) {
     unsigned int total = (unsigned int)g.n * g.c * g.hw;
     if ((g.hw & 3) == 0 && aligned16(y) && aligned16(x)) {
         unsigned int hw4 = (unsigned int)g.hw >> 2;
         for (long long i = global_thread(); i < (total >> 2); i += grid_threads()) {
-            int ch = (int)(((unsigned int)i / hw4) % (unsigned int)g.c);
+            int ch = channel_of_four(i, hw4, g.c);
             float mean = p.mean[ch], scale = bn_scale(p, ch), beta = p.beta[ch];
             float4 v = reinterpret_cast<const float4*>(x)[i];
             v.x = leaky(bn_z(v.x - mean, scale, beta), slope);
@@ -167,7 +122,7 @@ struct GradSums {
 };
 
 // One block per (channel, split): partial sums of g and g (x - mean).
-extern "C" __global__ void bn_lrelu_grad_sums_f32(double* partial, const float* dy, const float* x, BnChannels p, float slope, BnGeometry g) {
+extern "C" __global__ void bn_lrelu_grad_sums_f32(double* partial, const float* dy, const float* x, BnChannels p, float slope, ChannelSplits g) {
     int ch = blockIdx.x / g.splits, split = blockIdx.x - ch * g.splits;
     GradSums f = {dy, x, p.mean[ch], bn_scale(p, ch), p.beta[ch], slope, 0.0f, 0.0f};
     channel_slice(g, ch, split, (g.hw & 3) == 0 && aligned16(dy) && aligned16(x), f);
@@ -179,7 +134,7 @@ extern "C" __global__ void bn_lrelu_grad_sums_f32(double* partial, const float* 
 // One thread per channel: dbeta = sum g, dgamma = invstd sum g (x - mean), and dx's
 // coefficients coef[3 ch + {0, 1, 2}] = a, b, shift with a = gamma invstd,
 // b = -a invstd dgamma / m, shift = -a dbeta / m (the CPU reference's fold).
-extern "C" __global__ void bn_lrelu_grad_finalize_f32(float* d_gamma, float* d_beta, float* coef, const double* partial, BnChannels p, BnGeometry g) {
+extern "C" __global__ void bn_lrelu_grad_finalize_f32(float* d_gamma, float* d_beta, float* coef, const double* partial, BnChannels p, ChannelSplits g) {
     int ch = (int)global_thread();
     if (ch >= g.c) return;
     double s = 0.0, q = 0.0;
@@ -204,12 +159,12 @@ __device__ __forceinline__ float bn_dx(float d, float v, float mean, float scale
     return fmaf(a, gate, fmaf(b, xc, shift));
 }
 
-extern "C" __global__ void bn_lrelu_grad_input_f32(float* dx, const float* dy, const float* x, const float* coef, BnChannels p, float slope, BnGeometry g) {
+extern "C" __global__ void bn_lrelu_grad_input_f32(float* dx, const float* dy, const float* x, const float* coef, BnChannels p, float slope, ChannelSplits g) {
     unsigned int total = (unsigned int)g.n * g.c * g.hw;
     if ((g.hw & 3) == 0 && aligned16(dx) && aligned16(dy) && aligned16(x)) {
         unsigned int hw4 = (unsigned int)g.hw >> 2;
         for (long long i = global_thread(); i < (total >> 2); i += grid_threads()) {
-            int ch = (int)(((unsigned int)i / hw4) % (unsigned int)g.c);
+            int ch = channel_of_four(i, hw4, g.c);
             float mean = p.mean[ch], scale = bn_scale(p, ch), beta = p.beta[ch];
             float a = coef[3 * ch], b = coef[3 * ch + 1], shift = coef[3 * ch + 2];
             float4 d = reinterpret_cast<const float4*>(dy)[i], v = reinterpret_cast<const float4*>(x)[i], r;

@@ -79,10 +79,10 @@ public sealed partial class CudaBackend
             new(Ptr(saveMean), Ptr(saveInvStd), Ptr(gamma), Ptr(beta)), (float)slope);
     }
 
-    private BatchNormLeakyReluKernels.Geometry FusedGeometry(string op, Tensor x, params Tensor[] sameShape)
+    private ChannelSplits FusedGeometry(string op, Tensor x, params Tensor[] sameShape)
     {
         CheckBatchNormShapes(op, x, sameShape);
-        return BatchNormLeakyReluKernels.Plan(Kernels, x.Shape[0], x.Shape[1], x.Shape[2] * x.Shape[3]);
+        return ChannelSplits.Plan(Kernels, x.Shape[0], x.Shape[1], x.Shape[2] * x.Shape[3]);
     }
 
     /// <summary>The NCHW descriptor of x (shared by y, dy, dx) and the derived 1xCx1x1 one, per shape.</summary>

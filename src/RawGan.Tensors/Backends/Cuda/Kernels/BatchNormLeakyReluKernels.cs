@@ -18,45 +18,28 @@ public static class BatchNormLeakyReluKernels
     public static readonly KernelRef GradFinalize = new("batch_norm_leaky_relu.cu", "bn_lrelu_grad_finalize_f32");
     public static readonly KernelRef GradInput = new("batch_norm_leaky_relu.cu", "bn_lrelu_grad_input_f32");
 
-    /// <summary>The kernels' BnGeometry.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    internal readonly record struct Geometry(int N, int C, int HW, int Splits);
-
     /// <summary>The kernels' BnChannels: per-channel saved mean, 1/std, gamma and beta.</summary>
     [StructLayout(LayoutKind.Sequential)]
     internal readonly record struct Channels(CUdeviceptr Mean, CUdeviceptr InvStd, CUdeviceptr Gamma, CUdeviceptr Beta);
 
-    /// <summary>Below this many elements a block's share of a channel costs more to launch than it saves.</summary>
-    private const int MinBlockElements = 4096;
-
-    /// <summary>Splits each channel's images into ranges so that channels x ranges blocks fill the GPU
-    /// (a DCGAN layer has 64 to 512 channels for ~130 multiprocessors).</summary>
-    internal static Geometry Plan(KernelLibrary lib, int n, int c, int hw)
-    {
-        long wanted = lib.Multiprocessors * 4L;
-        long bySize = Math.Max(1, (long)n * hw / MinBlockElements);
-        int splits = (int)Math.Clamp(Math.Min((wanted + c - 1) / c, bySize), 1, n);
-        return new Geometry(n, c, hw, splits);
-    }
-
-    internal static void LaunchForward(KernelLibrary lib, CudaAllocator allocator, Geometry g, CUdeviceptr y, CUdeviceptr x,
+    internal static void LaunchForward(KernelLibrary lib, CudaAllocator allocator, ChannelSplits g, CUdeviceptr y, CUdeviceptr x,
         Channels channels, CUdeviceptr runningMean, CUdeviceptr runningVar, double momentum, double eps, float slope)
     {
         var block = new Dim3(KernelLibrary.BlockSize);
         var partial = allocator.Allocate(2L * g.C * g.Splits * sizeof(double), lib.Stream);
         try
         {
-            lib.Launch(Stats, new Dim3((uint)(g.C * g.Splits)), block, partial.Pointer, x, g);
+            lib.Launch(Stats, g.Blocks, block, partial.Pointer, x, g);
             lib.Launch(Finalize, lib.GridFor(g.C), block, channels.Mean, channels.InvStd, runningMean, runningVar, partial.Pointer, x, g, momentum, eps);
         }
         finally
         {
             allocator.Free(partial);
         }
-        lib.Launch(Apply, lib.GridForVectorized((long)g.N * g.C * g.HW), block, y, x, channels, slope, g);
+        lib.Launch(Apply, lib.GridForVectorized(g.Elements), block, y, x, channels, slope, g);
     }
 
-    internal static void LaunchBackward(KernelLibrary lib, CudaAllocator allocator, Geometry g, CUdeviceptr dx, CUdeviceptr dGamma, CUdeviceptr dBeta,
+    internal static void LaunchBackward(KernelLibrary lib, CudaAllocator allocator, ChannelSplits g, CUdeviceptr dx, CUdeviceptr dGamma, CUdeviceptr dBeta,
         CUdeviceptr dy, CUdeviceptr x, Channels channels, float slope)
     {
         var block = new Dim3(KernelLibrary.BlockSize);
@@ -64,9 +47,9 @@ public static class BatchNormLeakyReluKernels
         var coef = allocator.Allocate(3L * g.C * sizeof(float), lib.Stream);
         try
         {
-            lib.Launch(GradSums, new Dim3((uint)(g.C * g.Splits)), block, partial.Pointer, dy, x, channels, slope, g);
+            lib.Launch(GradSums, g.Blocks, block, partial.Pointer, dy, x, channels, slope, g);
             lib.Launch(GradFinalize, lib.GridFor(g.C), block, dGamma, dBeta, coef.Pointer, partial.Pointer, channels, g);
-            lib.Launch(GradInput, lib.GridForVectorized((long)g.N * g.C * g.HW), block, dx, dy, x, coef.Pointer, channels, slope, g);
+            lib.Launch(GradInput, lib.GridForVectorized(g.Elements), block, dx, dy, x, coef.Pointer, channels, slope, g);
         }
         finally
         {
