@@ -1,4 +1,8 @@
 using System.Diagnostics;
+using System.Text.Json;
+using RawGan.Data;
+using RawGan.Recipes;
+using RawGan.Training;
 
 namespace RawGan.Tests;
 
@@ -10,7 +14,7 @@ public sealed class CudaHostCopyCollection;
 /// The CUDA backend's host copies (CudaBackend.HostCopies.cs): a read started with StartReadBack holds
 /// the values of its place in the stream, lands in a reused pinned buffer and waits for its own copy
 /// only; uploads staged through two pinned buffers in turn arrive intact however far ahead of the stream
-/// they are queued. Skips without a GPU.
+/// they are queued; the trainer, one step in flight, pins nothing new once warm. Skips without a GPU.
 /// </summary>
 [Collection(nameof(CudaHostCopyTests))]
 public class CudaHostCopyTests
@@ -87,9 +91,57 @@ public class CudaHostCopyTests
             Assert.True(sources[k].AsSpan().SequenceEqual(uploaded[k].ToFloatArray()), $"upload {k} ({sizes[k]} floats) arrived changed");
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Trainer_KeepsOneStepInFlight_AndPinsNothingNewOnceWarm(bool graph)
+    {
+        var cuda = CudaGpu.Require();
+        var run = Directory.CreateTempSubdirectory("rawgan-cuda-pipeline-").FullName;
+        try
+        {
+            string json = JsonSerializer.Serialize(new DcganOptions { Size = 32, Nz = 8, Ngf = 8, Ndf = 8 });
+            using var inner = Trainer.CreateRecipe("dcgan", json, Device.Cuda, seed: 0);
+            var pinned = new List<int>();
+            using var recipe = new Watched(inner, () => pinned.Add(cuda.PinnedAllocations));
+            var options = new TrainOptions { Out = run, Batch = 8, Steps = 8, SampleEvery = 4, CheckpointEvery = 100, Graph = graph };
+            var outcome = new Trainer(options, new SyntheticFaces(64, 32), new StringWriter()).Run(recipe, json, Device.Cuda, CancellationToken.None);
+
+            Assert.Equal(TrainOutcome.Finished, outcome);
+            // Launches 5 to 8: after the first steps, the graph's capture and step 4's samples, every buffer has its size.
+            Assert.Equal(8, pinned.Count);
+            Assert.All(pinned[4..], count => Assert.Equal(pinned[4], count));
+            var lines = File.ReadAllLines(Path.Combine(run, "metrics.jsonl"));
+            Assert.Equal(8, lines.Length);
+            Assert.All(lines, line => Assert.True(double.IsFinite(JsonDocument.Parse(line).RootElement.GetProperty("loss_D").GetDouble()), line));
+            Assert.True(File.Exists(Path.Combine(run, "samples", "step-000004.png")));
+            Assert.True(File.Exists(Path.Combine(run, "checkpoints", "step-000008.safetensors")));
+        }
+        finally
+        {
+            Directory.Delete(run, recursive: true);
+        }
+    }
+
     private static void QueueProducts(Tensor a, int count)
     {
         for (int i = 0; i < count; i++)
             using (new TensorScope()) a.Matmul(a);
+    }
+
+    /// <summary>A recipe that reports each launch (StartEpoch runs before every step, replayed ones included).</summary>
+    private sealed class Watched(IGanRecipe inner, Action onLaunch) : IGanRecipe
+    {
+        public string Name => inner.Name;
+        public Generator Noise => inner.Noise;
+        public IReadOnlyList<(string Name, Nn.Module Module)> Modules => inner.Modules;
+        public IReadOnlyList<(string Name, Optim.Optimizer Optimizer)> Optimizers => inner.Optimizers;
+        public IReadOnlyList<string> MetricNames => inner.MetricNames;
+        public bool Capturable => inner.Capturable;
+        public void StartEpoch(int epoch) => onLaunch();
+        public IReadOnlyList<Tensor> Step(Tensor real) => inner.Step(real);
+        public Tensor SampleLatent(int count, Generator generator) => inner.SampleLatent(count, generator);
+        public Tensor Generate(Tensor z) => inner.Generate(z);
+        public void Dispose() { }
     }
 }
