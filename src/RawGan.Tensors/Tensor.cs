@@ -117,6 +117,16 @@ public sealed partial class Tensor : IDisposable
         return bytes;
     }
 
+    /// <summary>Queues a copy of the elements to the host and returns at once; <see cref="PendingRead.Wait"/>
+    /// gives them (as <see cref="ToDoubleArray"/>) when the device has got there. A training loop reads
+    /// a step's metrics this way while the device runs the next step.</summary>
+    public PendingRead StartReadBack()
+    {
+        ReadBackGuard.Check(this);
+        var c = Contiguous();
+        return c.Backend.StartCopyToHost(c);
+    }
+
     /// <summary>The elements in row-major order, converted to float.</summary>
     public float[] ToFloatArray() => DType == DType.Float32
         ? MemoryMarshal.Cast<byte, float>(ToBytes()).ToArray()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs ON the GPU machine (no .NET needed): unpacks the archive made by tools/gpu/publish.sh,
-# then `rawgan doctor`, the CUDA tests, KernelBench and `bench train` of dcgan (batch 128) and
-# began (batch 16) in tf32 and bf16, eager and CUDA graph, writing every log to $OUT (or ./gpu-logs).
+# then `rawgan doctor`, the CUDA tests, KernelBench, `bench train` of dcgan (batch 128) and
+# began (batch 16) in tf32 and bf16, eager and CUDA graph, and 300 steps of `rawgan train dcgan`
+# (batch 128, eager and graph) for the training loop's images/s, writing every log to $OUT (or ./gpu-logs).
 # Usage: bash run.sh path/to/rawgan-gpu.tar.xz [extra xunit arguments, e.g. -method '*Conv*']
 set -uo pipefail
 archive=${1:?usage: run.sh rawgan-gpu.tar.xz [xunit arguments]}
@@ -19,7 +20,7 @@ nvidia-smi > "$out/nvidia-smi.txt" 2>&1
 echo "== doctor"; cat "$out/doctor.txt"
 
 echo "== tests"
-"$app/tests/RawGan.Tests" -noColor -class RawGan.Tests.CudaVsCpuTests -class RawGan.Tests.CudaBindingsTests -class RawGan.Tests.CudaRecipeTests -class RawGan.Tests.CudaStepGraphTests -class RawGan.Tests.CudaBf16Tests "$@" > "$out/tests.txt" 2>&1
+"$app/tests/RawGan.Tests" -noColor -class RawGan.Tests.CudaVsCpuTests -class RawGan.Tests.CudaBindingsTests -class RawGan.Tests.CudaRecipeTests -class RawGan.Tests.CudaStepGraphTests -class RawGan.Tests.CudaBf16Tests -class RawGan.Tests.CudaHostCopyTests "$@" > "$out/tests.txt" 2>&1
 tests=$?
 grep -E '\[FAIL\]|Total:' "$out/tests.txt"
 # The second start must compile nothing: the NVRTC cache is on disk now.
@@ -41,5 +42,15 @@ for args in "dcgan --batch 128" "began --batch 16"; do
   done
 done
 cat "$out/bench-train.jsonl"
+
+echo "== train dcgan b128 on synthetic faces: the whole loop (loader, upload, step, metrics), beside bench train's step alone"
+for graph in off on; do
+  log="$out/train-dcgan-graph-$graph.log"
+  "$app/train/rawgan" train dcgan --device cuda --batch 128 --steps 300 --sample-every 1000 --checkpoint-every 1000 \
+    --graph $graph --out "$work/train-$graph" > "$log" 2>&1 || echo "train dcgan --graph $graph failed (see $log)"
+  # The median over steps 51-300: the first steps search cuDNN's algorithms and capture the graph.
+  grep -o '"images_per_s":[0-9.eE+-]*' "$work/train-$graph/metrics.jsonl" 2>/dev/null | tail -n 250 | cut -d: -f2 | sort -g |
+    awk -v g=$graph '{ v[NR] = $1 } END { if (NR) print "train dcgan b128 graph " g ": median images_per_s " v[int((NR + 1) / 2)] }' | tee -a "$log"
+done
 echo "tests exit $tests, bench exit $bench"
 [ "$tests" -eq 0 ] && [ "$bench" -eq 0 ]

@@ -47,6 +47,10 @@ public interface IBackend
     Storage Allocate(DType dtype, int count);
     void CopyFromHost(Tensor dst, ReadOnlySpan<byte> src);
     void CopyToHost(Tensor src, Span<byte> dst);
+    /// <summary>Queues a copy of contiguous src to host memory owned by the backend and returns without
+    /// waiting (CopyToHost waits for all queued work); the read's Wait waits for this copy alone. The values
+    /// are src's at the copy's place in the queue: work queued later does not change them.</summary>
+    PendingRead StartCopyToHost(Tensor src);
     void Fill(Tensor dst, double value);
     /// <summary>dst[i] = src[i] for any strides of both (same shape): gather, scatter, broadcast copies.</summary>
     void Copy(Tensor dst, Tensor src);

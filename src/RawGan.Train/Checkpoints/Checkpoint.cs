@@ -13,7 +13,12 @@ namespace RawGan.Checkpoints;
 /// options, the step, the noise generator's offset and the data loader's position: everything a
 /// resumed run needs to continue exactly as if it had never stopped.
 /// </summary>
-public sealed record CheckpointInfo(string Recipe, string OptionsJson, long Step, LoaderPosition Loader, ulong NoiseSeed, ulong NoiseOffset);
+/// <param name="PendingMetrics">The metrics of step <paramref name="Step"/> that the recipe's AfterStep
+/// has not seen yet: the training loop passes each step's metrics to it only after launching the next
+/// step (Trainer), so a resumed run passes these after its first step. Null at step 0, and in checkpoints
+/// written before that rule, whose AfterStep had seen them.</param>
+public sealed record CheckpointInfo(string Recipe, string OptionsJson, long Step, LoaderPosition Loader, ulong NoiseSeed, ulong NoiseOffset,
+    double[]? PendingMetrics = null);
 
 public static class Checkpoint
 {
@@ -40,6 +45,7 @@ public static class Checkpoint
         file.Metadata["loader_batch"] = info.Loader.Batch.ToString(CultureInfo.InvariantCulture);
         file.Metadata["noise_seed"] = info.NoiseSeed.ToString(CultureInfo.InvariantCulture);
         file.Metadata["noise_offset"] = info.NoiseOffset.ToString(CultureInfo.InvariantCulture);
+        if (info.PendingMetrics is not null) file.Metadata["pending_metrics"] = JsonSerializer.Serialize(info.PendingMetrics);
         file.Write(path);
     }
 
@@ -56,9 +62,22 @@ public static class Checkpoint
             throw new CheckpointException($"checkpoint '{path}' has format '{Meta("format")}', this RawGan reads '{Format}'");
         var info = new CheckpointInfo(Meta("recipe"), Meta("options"), Number<long>("step"),
             new LoaderPosition(Number<int>("loader_epoch"), Number<int>("loader_batch")),
-            Number<ulong>("noise_seed"), Number<ulong>("noise_offset"));
+            Number<ulong>("noise_seed"), Number<ulong>("noise_offset"), PendingMetrics(file, path));
         if (info.Step < 0) throw new CheckpointException($"checkpoint '{path}': negative step");
         return (file, info);
+    }
+
+    private static double[]? PendingMetrics(SafeTensorsFile file, string path)
+    {
+        if (!file.Metadata.TryGetValue("pending_metrics", out var json)) return null;
+        try
+        {
+            return JsonSerializer.Deserialize<double[]>(json) ?? throw new JsonException("null");
+        }
+        catch (JsonException)
+        {
+            throw new CheckpointException($"checkpoint '{path}': metadata 'pending_metrics' is not a list of numbers");
+        }
     }
 
     private sealed record SavedOptimizer(string Algorithm, IReadOnlyDictionary<string, double> Scalars);

@@ -48,6 +48,9 @@ public sealed class TrainingEval
         return [.. levels, levels.Average()];
     }
 
+    /// <summary>Whether <paramref name="step"/> is measured (the trainer waits for that step's state first).</summary>
+    public bool Due(long step) => step % Every == 0;
+
     /// <summary>
     /// Called once per step: on every <see cref="Every"/>th step measures and returns the fields for
     /// the metrics line (none on other steps), and appends to each SWD series of
@@ -55,7 +58,7 @@ public sealed class TrainingEval
     /// </summary>
     public IReadOnlyList<(string Name, double Value)> AfterStep(long step, IGanRecipe recipe, IDictionary<string, List<double>> history)
     {
-        bool due = step % Every == 0;
+        bool due = Due(step);
         if (due) last = Measure(recipe);
         for (int i = 0; i < Names.Count; i++) history[Names[i]].Add(last[i]);
         return due ? [.. Names.Zip(last)] : [];

@@ -47,7 +47,9 @@ public sealed record BeganOptions
 ///   convergence M_global = L(x) + |gamma L(x) - L(G(z_G))|.
 /// Updates: Adam(lr 1e-4, betas (0.5, 0.999)) for both, halved when M_global plateaus (not below lr_min).
 /// k_t and the schedule's state are buffers of D, so checkpoints carry them. The schedule runs in
-/// <see cref="AfterStep"/>, on the host, so that <see cref="Step"/> never waits for the device.
+/// <see cref="AfterStep"/>, on the host, so that <see cref="Step"/> never waits for the device; the
+/// trainer passes it a step's metrics while the next step runs, so a halving applies from the second
+/// step after the window's last.
 /// </summary>
 public sealed class BeganRecipe : IGanRecipe
 {
@@ -172,7 +174,7 @@ public sealed class BeganRecipe : IGanRecipe
         }
     }
 
-    /// <summary>The learning-rate plateau schedule on this step's M_global (the first metric): halve both
+    /// <summary>The learning-rate plateau schedule on a step's M_global (the first metric): halve both
     /// rates (not below lr_min) after a window that does not improve.</summary>
     public void AfterStep(IReadOnlyList<double> metrics)
     {

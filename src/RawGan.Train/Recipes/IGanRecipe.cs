@@ -29,9 +29,11 @@ public interface IGanRecipe : IDisposable
     /// one-element tensor per metric name; they stay on the device until the loop reads them.</summary>
     IReadOnlyList<Tensor> Step(Tensor real);
 
-    /// <summary>Called by the training loop with the step's metrics once it has read them back; recipes
+    /// <summary>Called by the training loop with a step's metrics once it has read them back; recipes
     /// whose schedule depends on metric values (BEGAN's learning-rate plateau) update it here, on the
-    /// host, so that <see cref="Step"/> itself never waits for the device.</summary>
+    /// host, so that <see cref="Step"/> itself never waits for the device. The loop keeps one step in
+    /// flight: step j's metrics come after step j+1 was launched (in every run, resumed or not), so
+    /// what this changes takes effect from step j+2.</summary>
     void AfterStep(IReadOnlyList<double> metrics) { }
 
     /// <summary>Whether <see cref="Step"/> only queues device work (it reads nothing back and uploads

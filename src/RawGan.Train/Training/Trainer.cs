@@ -14,6 +14,8 @@ public enum TrainOutcome { Finished, Interrupted, Diverged }
 /// The training loop every recipe shares: batches in, one recipe step each, metrics out, and on
 /// schedule sample grids, monitor.png and checkpoints. Resuming restores networks, optimizers,
 /// the noise stream and the loader position, so a resumed run equals one that never stopped.
+/// One step is kept in flight (<see cref="LaunchedStep"/>): the GPU works on a step while the host
+/// records the one before, instead of idling through each read-back and the bookkeeping after it.
 /// </summary>
 public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter log)
 {
@@ -32,6 +34,7 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
         long step = 0;
         var position = new LoaderPosition(0, 0);
         var noise = recipe.Noise;
+        double[]? unseen = null; // metrics of the last recorded step that recipe.AfterStep has not seen yet
 
         var resumeFrom = options.Resume is null ? null : folder.NewestCheckpoint()
             ?? throw new CheckpointException($"--resume {options.Resume}: no checkpoint in {folder.Checkpoints}");
@@ -39,7 +42,9 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
         {
             var (file, info) = Checkpoint.Read(resumeFrom);
             Checkpoint.Restore(file, recipe, resumeFrom);
-            (step, position) = (info.Step, info.Loader);
+            if (info.PendingMetrics is { } pending && pending.Length != recipe.MetricNames.Count)
+                throw new CheckpointException($"checkpoint '{resumeFrom}' holds {pending.Length} pending metrics, the {recipeName} recipe has {recipe.MetricNames.Count}");
+            (step, position, unseen) = (info.Step, info.Loader, info.PendingMetrics);
             noise.SetOffset(info.NoiseOffset);
             folder.TruncateMetrics(step);
             log.WriteLine($"resumed from {resumeFrom} at step {step} ({position})");
@@ -63,89 +68,119 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
         eval?.FillGaps(history);
         var progress = new ProgressLine(log, interactive: !Console.IsOutputRedirected && ReferenceEquals(log, Console.Out));
         var clock = Stopwatch.StartNew();
+        // seconds_per_step: from the previous step's metrics (or the end of its samples and checkpoint) to this one's.
+        var sinceLast = Stopwatch.StartNew();
         long startStep = step;
         int collapseRun = 0;
         bool collapseWarned = false;
         string? lastCheckpoint = resumeFrom;
 
-        while (step < total)
+        // One step in flight: step k is launched before step k-1's metrics are waited for and recorded, so
+        // the host's bookkeeping overlaps the device's work on step k. What needs the state after step k
+        // (samples, checkpoints, --eval-every, the last step) waits for step k before launching k+1; an
+        // interruption waits for the step in flight and checkpoints after it; a non-finite metric of step
+        // k-1 stops the run and step k is dropped unrecorded, as if never taken.
+        // recipe.AfterStep sees step j's metrics after step j+1 was launched, whether or not step j was
+        // waited for early, so its effect (BEGAN's learning-rate plateau) lands at step j+2 in every run.
+        // A checkpoint after step j keeps step j's metrics as pending, and a run resumed from it passes
+        // them on after launching step j+1, as the run that never stopped did.
+        LaunchedStep? inFlight = null;
+        try
         {
-            if (stop.IsCancellationRequested)
+            while (step < total)
             {
-                progress.Break();
-                lastCheckpoint = SaveCheckpoint(folder, recipe, recipeName, recipeOptionsJson, step, loader.Position, noise);
-                log.WriteLine($"interrupted at step {step}: checkpoint {lastCheckpoint}; continue with --resume {folder.Root}");
-                return TrainOutcome.Interrupted;
-            }
+                if (stop.IsCancellationRequested)
+                {
+                    if (inFlight is not null && !Finish(inFlight, out unseen)) return TrainOutcome.Diverged;
+                    progress.Break();
+                    lastCheckpoint = SaveCheckpoint(folder, recipe, recipeName, recipeOptionsJson, step, loader.Position, noise, unseen);
+                    log.WriteLine($"interrupted at step {step}: checkpoint {lastCheckpoint}; continue with --resume {folder.Root}");
+                    return TrainOutcome.Interrupted;
+                }
 
-            recipe.StartEpoch((int)(step / loader.BatchesPerEpoch));
-            var stepClock = Stopwatch.StartNew();
-            double[] values;
-            using (new TensorScope())
-            {
-                using var batch = loader.Next();
-                var real = Tensor.FromArray(batch.Data, [batch.Count, batch.Channels, batch.Size, batch.Size], device);
-                var metrics = graphed?.Step(real) ?? recipe.Step(real);
-                values = F.Concat([.. metrics.Select(m => m.Reshape(1))], 0).ToDoubleArray();
-            }
-            step++;
-            double seconds = stepClock.Elapsed.TotalSeconds;
+                recipe.StartEpoch((int)(step / loader.BatchesPerEpoch));
+                var previous = inFlight;
+                inFlight = LaunchedStep.Launch(++step, recipe, graphed, loader, device);
+                if (previous is not null && !Finish(previous, out unseen)) return TrainOutcome.Diverged;
+                if (unseen is not null) recipe.AfterStep(unseen);
+                unseen = null;
 
+                bool last = step == total;
+                bool sample = step % options.SampleEvery == 0 || last, checkpoint = step % options.CheckpointEvery == 0 || last;
+                if (!sample && !checkpoint && eval?.Due(step) != true) continue;
+                var current = inFlight;
+                inFlight = null;
+                if (!Finish(current, out unseen)) return TrainOutcome.Diverged;
+                if (sample)
+                {
+                    SaveSamples(recipe, fixedZ, folder.SamplePath(step));
+                    MonitorPlot.Save(folder.Monitor, history["step"], [.. recipe.MonitorPanels, .. eval?.Panels ?? []], history);
+                    using (new TensorScope())
+                        recipe.SaveExtras(folder, step, FixedRealBatch(data, recipe.DataRange, device));
+                }
+                if (checkpoint)
+                {
+                    lastCheckpoint = SaveCheckpoint(folder, recipe, recipeName, recipeOptionsJson, step, loader.Position, noise, unseen);
+                    folder.PruneCheckpoints(options.KeepCheckpoints);
+                }
+                sinceLast.Restart();
+            }
+        }
+        finally
+        {
+            inFlight?.Dispose();
+        }
+        progress.Break();
+        log.WriteLine($"done: {step} steps in {clock.Elapsed.TotalSeconds:F0} s; samples in {folder.Samples}, last checkpoint {lastCheckpoint}");
+        return TrainOutcome.Finished;
+
+        // Waits for a launched step's metrics and records them: metrics.jsonl, the history, the progress line,
+        // the collapse watch. False when one is not finite: the run stops with a message naming that step.
+        bool Finish(LaunchedStep launched, out double[] values)
+        {
+            using (launched) values = launched.Wait();
+            double seconds = sinceLast.Elapsed.TotalSeconds;
+            sinceLast.Restart();
+            long n = launched.Step;
             for (int i = 0; i < values.Length; i++)
             {
                 if (double.IsFinite(values[i])) continue;
                 progress.Break();
-                log.WriteLine($"error: {recipe.MetricNames[i]} is {values[i]} at step {step}: training diverged and was stopped. " +
+                log.WriteLine($"error: {recipe.MetricNames[i]} is {values[i]} at step {n}: training diverged and was stopped. " +
                               (lastCheckpoint is null ? "No checkpoint was written yet." : $"The last good checkpoint is {lastCheckpoint}."));
-                return TrainOutcome.Diverged;
+                return false;
             }
-            recipe.AfterStep(values);
 
-            int epoch = (int)((step - 1) / loader.BatchesPerEpoch);
-            var fields = new List<(string, double)> { ("step", step), ("epoch", epoch) };
+            int epoch = (int)((n - 1) / loader.BatchesPerEpoch);
+            var fields = new List<(string, double)> { ("step", n), ("epoch", epoch) };
             fields.AddRange(recipe.MetricNames.Zip(values));
-            fields.AddRange([("lr", recipe.Optimizers[0].Optimizer.LearningRate), ("seconds_per_step", seconds), ("images_per_s", options.Batch / seconds)]);
-            if (eval is not null) fields.AddRange(eval.AfterStep(step, recipe, history));
+            fields.AddRange([("lr", launched.LearningRate), ("seconds_per_step", seconds), ("images_per_s", options.Batch / seconds)]);
+            if (eval is not null) fields.AddRange(eval.AfterStep(n, recipe, history));
             File.AppendAllLines(folder.Metrics, [RunFolder.MetricsLine(fields)]);
-            history["step"].Add(step);
+            history["step"].Add(n);
             for (int i = 0; i < values.Length; i++) history[recipe.MetricNames[i]].Add(values[i]);
 
             collapseRun = recipe.DWinsOutright(values) ? collapseRun + 1 : 0;
             if (collapseRun >= options.CollapsePatience && !collapseWarned)
             {
                 progress.Break();
-                log.WriteLine($"warning: D's loss < 0.05 and G's loss > 5 for {collapseRun} steps (step {step}): the generator may have collapsed; look at the samples");
+                log.WriteLine($"warning: D's loss < 0.05 and G's loss > 5 for {collapseRun} steps (step {n}): the generator may have collapsed; look at the samples");
                 collapseWarned = true;
             }
 
-            double rate = (step - startStep) / clock.Elapsed.TotalSeconds;
-            progress.Update($"epoch {epoch + 1} step {step}/{total} " +
-                            string.Join(" ", recipe.MetricNames.Zip(values, (n, v) => $"{n} {v:F3}")) +
-                            $" {rate * options.Batch:F0} img/s ETA {ProgressLine.Eta(TimeSpan.FromSeconds((total - step) / Math.Max(rate, 1e-9)))}");
-
-            bool last = step == total;
-            if (step % options.SampleEvery == 0 || last)
-            {
-                SaveSamples(recipe, fixedZ, folder.SamplePath(step));
-                MonitorPlot.Save(folder.Monitor, history["step"], [.. recipe.MonitorPanels, .. eval?.Panels ?? []], history);
-                using (new TensorScope())
-                    recipe.SaveExtras(folder, step, FixedRealBatch(data, recipe.DataRange, device));
-            }
-            if (step % options.CheckpointEvery == 0 || last)
-            {
-                lastCheckpoint = SaveCheckpoint(folder, recipe, recipeName, recipeOptionsJson, step, loader.Position, noise);
-                folder.PruneCheckpoints(options.KeepCheckpoints);
-            }
+            double rate = (n - startStep) / clock.Elapsed.TotalSeconds;
+            progress.Update($"epoch {epoch + 1} step {n}/{total} " +
+                            string.Join(" ", recipe.MetricNames.Zip(values, (name, v) => $"{name} {v:F3}")) +
+                            $" {rate * options.Batch:F0} img/s ETA {ProgressLine.Eta(TimeSpan.FromSeconds((total - n) / Math.Max(rate, 1e-9)))}");
+            return true;
         }
-        progress.Break();
-        log.WriteLine($"done: {step} steps in {clock.Elapsed.TotalSeconds:F0} s; samples in {folder.Samples}, last checkpoint {lastCheckpoint}");
-        return TrainOutcome.Finished;
     }
 
-    private static string SaveCheckpoint(RunFolder folder, IGanRecipe recipe, string name, string optionsJson, long step, LoaderPosition position, Generator noise)
+    private static string SaveCheckpoint(RunFolder folder, IGanRecipe recipe, string name, string optionsJson, long step, LoaderPosition position,
+        Generator noise, double[]? pendingMetrics)
     {
         var path = folder.CheckpointPath(step);
-        Checkpoint.Save(path, recipe, new CheckpointInfo(name, optionsJson, step, position, noise.Seed, noise.Offset));
+        Checkpoint.Save(path, recipe, new CheckpointInfo(name, optionsJson, step, position, noise.Seed, noise.Offset, pendingMetrics));
         return path;
     }
 

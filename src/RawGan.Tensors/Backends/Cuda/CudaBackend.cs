@@ -12,9 +12,10 @@ using RawGan.Backends.Cuda.Kernels;
 /// matrix products from cuBLAS, convolutions and batch norm from cuDNN, memory from a caching
 /// allocator (<see cref="CudaAllocator"/>). The op families live in the partial files beside this.
 ///
-/// Every call is asynchronous on the stream except the copies to the host (which wait) and
-/// <see cref="Synchronize"/>; nothing in a training step waits for the GPU, so steps can later
-/// be captured in CUDA graphs.
+/// Every call is asynchronous on the stream except <see cref="CopyToHost"/> (which waits) and
+/// <see cref="Synchronize"/>; <see cref="StartCopyToHost"/> queues a read the host waits for later
+/// (CudaBackend.HostCopies.cs). Nothing in a training step waits for the GPU, so steps can be
+/// captured in CUDA graphs.
 /// </summary>
 public sealed partial class CudaBackend : IBackend
 {
@@ -96,38 +97,14 @@ public sealed partial class CudaBackend : IBackend
         return new CudaStorage(this, Allocator, count);
     }
 
-    /// <summary>Returns every cached, unused block to the driver (PyTorch's empty_cache).</summary>
+    /// <summary>Returns every cached, unused block to the driver (PyTorch's empty_cache), and the idle pinned
+    /// host buffers of the host copies.</summary>
     public void EmptyCache()
     {
         Enter();
         NotWhileCapturing("EmptyCache");
         Allocator.EmptyCache();
-    }
-
-    public unsafe void CopyFromHost(Tensor dst, ReadOnlySpan<byte> src)
-    {
-        Enter();
-        NotWhileCapturing("a copy from host memory");
-        RequireContiguous("CopyFromHost", dst);
-        CheckBytes("CopyFromHost", dst, src.Length);
-        if (src.Length == 0) return;
-        // From pageable memory the driver stages the bytes before returning, so src may be
-        // reused at once; the transfer itself is ordered on the stream after earlier work.
-        fixed (byte* p = src) Cuda.Check(Cuda.cuMemcpyHtoDAsync_v2(Ptr(dst), p, (nuint)src.Length, Stream));
-    }
-
-    public unsafe void CopyToHost(Tensor src, Span<byte> dst)
-    {
-        Enter();
-        NotWhileCapturing("reading a tensor back to the host");
-        RequireContiguous("CopyToHost", src);
-        CheckBytes("CopyToHost", src, dst.Length);
-        if (dst.Length == 0) return;
-        fixed (byte* p = dst)
-        {
-            Cuda.Check(Cuda.cuMemcpyDtoHAsync_v2(p, Ptr(src), (nuint)dst.Length, Stream));
-            Cuda.Check(Cuda.cuStreamSynchronize(Stream));
-        }
+        ReleasePinnedBuffers();
     }
 
     public void Fill(Tensor dst, double value)

@@ -1,0 +1,45 @@
+using RawGan.Data;
+using RawGan.Recipes;
+
+namespace RawGan.Training;
+
+/// <summary>
+/// A training step queued on the device, its metrics on their way to the host
+/// (<see cref="Tensor.StartReadBack"/>): the loop launches the next step before it waits for them.
+/// </summary>
+internal sealed class LaunchedStep : IDisposable
+{
+    private readonly PendingRead _metrics;
+
+    private LaunchedStep(long step, double learningRate, PendingRead metrics)
+    {
+        Step = step;
+        LearningRate = learningRate;
+        _metrics = metrics;
+    }
+
+    /// <summary>The step's number, from 1.</summary>
+    public long Step { get; }
+
+    /// <summary>The learning rate the step ran with (metrics.jsonl's lr).</summary>
+    public double LearningRate { get; }
+
+    /// <summary>Takes the next batch, uploads it, and queues the recipe's step (eager, or replayed from
+    /// <paramref name="graphed"/>'s graph) and the read of its metrics.</summary>
+    public static LaunchedStep Launch(long step, IGanRecipe recipe, GraphedSteps? graphed, BatchLoader loader, Device device)
+    {
+        double learningRate = recipe.Optimizers[0].Optimizer.LearningRate;
+        // The step's tensors go with this scope. On the GPU their blocks are handed out again only to work
+        // queued later on the same stream, which runs after the read below has copied the metrics.
+        using var scope = new TensorScope();
+        using var batch = loader.Next();
+        var real = Tensor.FromArray(batch.Data, [batch.Count, batch.Channels, batch.Size, batch.Size], device);
+        var metrics = graphed?.Step(real) ?? recipe.Step(real);
+        return new LaunchedStep(step, learningRate, F.Concat([.. metrics.Select(m => m.Reshape(1))], 0).StartReadBack());
+    }
+
+    /// <summary>Waits for this step's metrics only (on the GPU, not for a step launched after it).</summary>
+    public double[] Wait() => _metrics.Wait();
+
+    public void Dispose() => _metrics.Dispose();
+}
