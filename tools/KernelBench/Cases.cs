@@ -48,10 +48,10 @@ internal static class Cases
         yield return new("random_uniform", n, [], one, n * F, (b, i, o) => b.RandomUniform(o[0], 7, 0, -1, 1), Rtol: 0, Atol: 0);
         yield return new("random_normal", n, [], one, n * F, (b, i, o) => b.RandomNormal(o[0], 7, 0, 0, 1), Rtol: 4e-6, Atol: 1e-6);
         yield return new("dropout_mask", n, [], one, n * F, (b, i, o) => b.DropoutMask(o[0], 7, 0, 0.5), Rtol: 0, Atol: 0);
-        yield return new("adam_step", n, [v, v, v, [n]], [], 7 * n * F, (b, i, o) => b.AdamStep(i[0], i[1], i[2], i[3], 2e-4, 0.5, 0.999, 1e-8, 0, 3),
+        yield return new("adam_step", n, [v, v, v, [n]], [], 7 * n * F, (b, i, o) => b.AdamStep([new(i[0], i[1], i[2], i[3])], 2e-4, 0.5, 0.999, 1e-8, 0, 3),
             Rtol: 1e-6, Atol: 1e-7, InputRange: (u, w) => u);
-        yield return new("sgd_step (momentum)", n, three, [], 5 * n * F, (b, i, o) => b.SgdStep(i[0], i[1], i[2], 0.01, 0.9, 0, false), Rtol: 1e-6, Atol: 1e-7);
-        yield return new("rmsprop_step", n, three, [], 5 * n * F, (b, i, o) => b.RmsPropStep(i[0], i[1], i[2], 5e-5, 0.99, 1e-8, 0),
+        yield return new("sgd_step (momentum)", n, three, [], 5 * n * F, (b, i, o) => b.SgdStep([new(i[0], i[1], i[2], FirstStep: false)], 0.01, 0.9, 0), Rtol: 1e-6, Atol: 1e-7);
+        yield return new("rmsprop_step", n, three, [], 5 * n * F, (b, i, o) => b.RmsPropStep([new(i[0], i[1], i[2])], 5e-5, 0.99, 1e-8, 0),
             Rtol: 1e-6, Atol: 1e-7, InputRange: (u, w) => u);
         int planes = n / (64 * 64);
         yield return new("max_pool2d_forward 2x2", n, [[planes, 1, 64, 64]], [[planes, 1, 32, 32]], n * F * 5 / 4,
