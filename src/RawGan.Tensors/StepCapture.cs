@@ -16,7 +16,7 @@ namespace RawGan;
 /// </summary>
 public sealed class StepCapture : IDisposable
 {
-    /// <summary>Float32 elements of the cell buffer: two per optimized parameter and per generator.</summary>
+    /// <summary>Float32 elements of the cell buffer: two per generator and per optimizer group (parameters of one step count).</summary>
     public const int Capacity = 8192;
 
     [ThreadStatic] private static StepCapture? _recording;

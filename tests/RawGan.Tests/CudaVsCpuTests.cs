@@ -706,7 +706,7 @@ public class CudaVsCpuTests
         Cuda();
         int n = 10_007;
         OptimizerCase($"sgd momentum {momentum}", n, momentum > 0 ? 1 : 0, (b, p, g, s, step) =>
-            b.SgdStep(p, g, s.Length > 0 ? s[0] : null, 0.01, momentum, weightDecay, step == 1));
+            b.SgdStep([new(p, g, s.Length > 0 ? s[0] : null, step == 1)], 0.01, momentum, weightDecay));
     }
 
     [Theory]
@@ -715,14 +715,14 @@ public class CudaVsCpuTests
     public void Adam_ThreeSteps_MatchCpu(double weightDecay)
     {
         Cuda();
-        OptimizerCase("adam", 100_003, 2, (b, p, g, s, step) => b.AdamStep(p, g, s[0], s[1], 2e-4, 0.5, 0.999, 1e-8, weightDecay, step));
+        OptimizerCase("adam", 100_003, 2, (b, p, g, s, step) => b.AdamStep([new(p, g, s[0], s[1])], 2e-4, 0.5, 0.999, 1e-8, weightDecay, step));
     }
 
     [Fact]
     public void RmsProp_ThreeSteps_MatchCpu()
     {
         Cuda();
-        OptimizerCase("rmsprop", 5003, 1, (b, p, g, s, _) => b.RmsPropStep(p, g, s[0], 5e-5, 0.99, 1e-8, 1e-4));
+        OptimizerCase("rmsprop", 5003, 1, (b, p, g, s, _) => b.RmsPropStep([new(p, g, s[0])], 5e-5, 0.99, 1e-8, 1e-4));
     }
 
     private void OptimizerCase(string name, int n, int states, Action<IBackend, Tensor, Tensor, Tensor[], int> step)
@@ -837,7 +837,7 @@ public class CudaVsCpuTests
                 {
                     var m = Tensor.Zeros(t.Shape, DType.Float32, d);
                     var v = Tensor.Zeros(t.Shape, DType.Float32, d);
-                    t.Backend.AdamStep(t, t.Grad!, m, v, 2e-4, 0.5, 0.999, 1e-8, 0, 1);
+                    t.Backend.AdamStep([new(t, t.Grad!, m, v)], 2e-4, 0.5, 0.999, 1e-8, 0, 1);
                 }
             }
             return result;

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using RawGan.Backends.Cuda;
+using RawGan.Backends.Cuda.Kernels;
 
 namespace RawGan.Tests;
 
@@ -9,7 +11,8 @@ namespace RawGan.Tests;
 /// CI without a GPU: every kernels/*.cu compiles to PTX with Debian's clang-14 (NVPTX backend,
 /// kernels/clang_prelude.h standing in for the CUDA headers), and every extern "C" kernel the
 /// source declares, and every kernel a launcher names, is an .entry of the PTX. NVRTC builds the
-/// same sources at run time on a GPU; this catches syntax and type errors before that.
+/// same sources at run time on a GPU; this catches syntax and type errors before that. The PTX also
+/// gives each kernel's parameter sizes: within CUDA's 4 KB, and by-value structs of the C# twins' size.
 /// </summary>
 public partial class KernelPtxTests
 {
@@ -50,6 +53,30 @@ public partial class KernelPtxTests
             foreach (var k in group)
                 Assert.True(entries.Contains(k.Name), $"launcher names {k}, which kernels/{k.File} does not define (entries: {string.Join(", ", entries)})");
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(KernelFiles))]
+    public void KernelParameters_FitInCudasFourKilobytes(string file)
+    {
+        foreach (var (name, sizes) in ParameterSizes(CompileToPtx(KernelsDirectory(), file)))
+        {
+            int bytes = sizes.Aggregate(0, (offset, p) => (offset + p.Align - 1) / p.Align * p.Align + p.Size);
+            Assert.True(bytes <= 4096, $"kernels/{file}: {name} takes {bytes} bytes of parameters; cuLaunchKernel accepts 4096");
+        }
+    }
+
+    [Fact]
+    public void MultiTensorKernels_TakeTheStructsTheirLaunchersPass()
+    {
+        var kernels = KernelsDirectory();
+        foreach (var k in new[] { OptimizerKernels.Adam, OptimizerKernels.Sgd, OptimizerKernels.RmsProp })
+        {
+            var sizes = ParameterSizes(CompileToPtx(kernels, k.File))[k.Name];
+            Assert.True(Unsafe.SizeOf<TensorList>() == sizes[0].Size, $"{k}: TensorList is {sizes[0].Size} bytes in the kernel, {Unsafe.SizeOf<TensorList>()} in C#");
+        }
+        var adam = ParameterSizes(CompileToPtx(kernels, OptimizerKernels.Adam.File))[OptimizerKernels.Adam.Name];
+        Assert.Equal(Unsafe.SizeOf<AdamParams>(), adam[2].Size);
     }
 
     [Fact]
@@ -103,10 +130,27 @@ public partial class KernelPtxTests
         return ptx;
     }
 
+    /// <summary>Each entry's parameters in order: size and alignment in bytes.</summary>
+    private static Dictionary<string, (int Size, int Align)[]> ParameterSizes(string ptx) =>
+        PtxEntryParameters().Matches(ptx).ToDictionary(m => m.Groups[1].Value, m => PtxParameter().Matches(m.Groups[2].Value).Select(Parameter).ToArray());
+
+    private static (int Size, int Align) Parameter(Match p)
+    {
+        static int Int(Group g) => int.Parse(g.Value, System.Globalization.CultureInfo.InvariantCulture);
+        return p.Groups[1].Success ? (Int(p.Groups[2]), Int(p.Groups[1])) : (Int(p.Groups[3]) / 8, Int(p.Groups[3]) / 8);
+    }
+
     private static HashSet<string> Entries(string ptx) => [.. PtxEntry().Matches(ptx).Select(m => m.Groups[1].Value)];
 
     [GeneratedRegex(@"\.entry\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(")]
     private static partial Regex PtxEntry();
+
+    [GeneratedRegex(@"\.entry\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(([^)]*)\)")]
+    private static partial Regex PtxEntryParameters();
+
+    /// <summary>".param .align 8 .b8 name[4008]" (groups 1, 2) or ".param .u64 name" (group 3: the bits).</summary>
+    [GeneratedRegex(@"\.param\s+(?:\.align\s+(\d+)\s+\.b8\s+\w+\[(\d+)\]|\.[a-z](\d+)\s+\w+)")]
+    private static partial Regex PtxParameter();
 
     [GeneratedRegex(@"extern\s+""C""\s+__global__\s+void\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(")]
     private static partial Regex DeclaredKernels();

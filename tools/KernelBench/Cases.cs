@@ -7,8 +7,9 @@ namespace RawGan.KernelBench;
 
 /// <summary>What is benchmarked. Each elementwise case runs through the IBackend method the
 /// training code calls (so the CPU backend validates it), except the superseded _v1 kernels,
-/// launched raw beside the version that replaced them, and the bf16 casts, which no IBackend
-/// method has: launched raw, checked against BFloat16 on the host.</summary>
+/// launched raw beside the version that replaced them (v1 Adam: one launch per tensor of a list),
+/// and the bf16 casts, which no IBackend method has: launched raw, checked against BFloat16 on
+/// the host.</summary>
 internal static class Cases
 {
     private const long F = sizeof(float);
@@ -48,10 +49,10 @@ internal static class Cases
         yield return new("random_uniform", n, [], one, n * F, (b, i, o) => b.RandomUniform(o[0], 7, 0, -1, 1), Rtol: 0, Atol: 0);
         yield return new("random_normal", n, [], one, n * F, (b, i, o) => b.RandomNormal(o[0], 7, 0, 0, 1), Rtol: 4e-6, Atol: 1e-6);
         yield return new("dropout_mask", n, [], one, n * F, (b, i, o) => b.DropoutMask(o[0], 7, 0, 0.5), Rtol: 0, Atol: 0);
-        yield return new("adam_step", n, [v, v, v, [n]], [], 7 * n * F, (b, i, o) => b.AdamStep(i[0], i[1], i[2], i[3], 2e-4, 0.5, 0.999, 1e-8, 0, 3),
+        yield return new("adam_step", n, [v, v, v, [n]], [], 7 * n * F, (b, i, o) => b.AdamStep([new(i[0], i[1], i[2], i[3])], 2e-4, 0.5, 0.999, 1e-8, 0, 3),
             Rtol: 1e-6, Atol: 1e-7, InputRange: (u, w) => u);
-        yield return new("sgd_step (momentum)", n, three, [], 5 * n * F, (b, i, o) => b.SgdStep(i[0], i[1], i[2], 0.01, 0.9, 0, false), Rtol: 1e-6, Atol: 1e-7);
-        yield return new("rmsprop_step", n, three, [], 5 * n * F, (b, i, o) => b.RmsPropStep(i[0], i[1], i[2], 5e-5, 0.99, 1e-8, 0),
+        yield return new("sgd_step (momentum)", n, three, [], 5 * n * F, (b, i, o) => b.SgdStep([new(i[0], i[1], i[2], FirstStep: false)], 0.01, 0.9, 0), Rtol: 1e-6, Atol: 1e-7);
+        yield return new("rmsprop_step", n, three, [], 5 * n * F, (b, i, o) => b.RmsPropStep([new(i[0], i[1], i[2])], 5e-5, 0.99, 1e-8, 0),
             Rtol: 1e-6, Atol: 1e-7, InputRange: (u, w) => u);
         int planes = n / (64 * 64);
         yield return new("max_pool2d_forward 2x2", n, [[planes, 1, 64, 64]], [[planes, 1, 32, 32]], n * F * 5 / 4,
@@ -71,6 +72,34 @@ internal static class Cases
             (b, i, o) => b.UpsampleNearestForward(o[0], i[0], 2));
         yield return new("upsample_nearest_backward x2", n, [[planes, 1, 64, 64]], [[planes, 1, 32, 32]], n * F * 5 / 4,
             (b, i, o) => b.UpsampleNearestBackward(o[0], i[0], 2));
+    }
+
+    /// <summary>Adam over a generator's whole parameter list (pytorch/examples' DCGAN: transposed-conv
+    /// weights and BatchNorm pairs), one launch per tensor (the superseded v1 kernel) against one
+    /// multi-tensor launch: at 64x64 (nz 100, ngf 64; 3.6M elements) and at the CPU preset's 32x32
+    /// (nz 64, ngf 32; 0.3M), where launches dominate. Inputs: param, grad, m, v of each tensor.</summary>
+    public static IEnumerable<ElementwiseCase> AdamLists()
+    {
+        foreach (var (model, shapes) in new (string, int[][])[]
+        {
+            ("DCGAN-64 G", [[100, 512, 4, 4], [512], [512], [512, 256, 4, 4], [256], [256], [256, 128, 4, 4], [128], [128], [128, 64, 4, 4], [64], [64], [64, 3, 4, 4]]),
+            ("DCGAN-32 G ngf 32", [[64, 128, 4, 4], [128], [128], [128, 64, 4, 4], [64], [64], [64, 32, 4, 4], [32], [32], [32, 3, 4, 4]]),
+        })
+        {
+            int n = shapes.Sum(s => Shape.NumEl(s));
+            int[][] inputs = [.. shapes.SelectMany(s => new[] { s, s, s, s })];
+            yield return new($"adam_step_v1 {model} ({shapes.Length} launches)", n, inputs, [], 7 * n * F, AdamList,
+                Rtol: 1e-6, Atol: 1e-7, InputRange: (u, w) => u, RunRaw: (i, o) =>
+                {
+                    for (int t = 0; t < i.Length; t += 4)
+                        OptimizerKernels.LaunchAdamV1(CudaBackend.Instance.Kernels, Bench.Pointer(i[t]), Bench.Pointer(i[t + 1]), Bench.Pointer(i[t + 2]), Bench.Pointer(i[t + 3]),
+                            2e-4, 0.5, 0.999, 1e-8, 0, 3, i[t].NumEl);
+                });
+            yield return new($"adam_step {model} (one launch)", n, inputs, [], 7 * n * F, AdamList, Rtol: 1e-6, Atol: 1e-7, InputRange: (u, w) => u);
+        }
+
+        static void AdamList(IBackend b, Tensor[] i, Tensor[] o) =>
+            b.AdamStep([.. i.Chunk(4).Select(t => new AdamTensors(t[0], t[1], t[2], t[3]))], 2e-4, 0.5, 0.999, 1e-8, 0, 3);
     }
 
     /// <summary>The casts around a bf16 convolution: plain at 16M elements, with the layout change

@@ -8,11 +8,11 @@ using RawGan.Backends.Cuda.Kernels;
 using RawGan.KernelBench;
 
 // KernelBench: every custom CUDA kernel at a GAN-typical size and at 16M elements (the bf16 casts
-// at 16M and at a DCGAN activation only, --quick too), validated against the CPU backend first,
-// then timed with CUDA events (warm-up, median of repeats, inputs rotated through more memory
-// than the 50 MB L2 holds). Prints GB/s and the percentage of the device-to-device copy bandwidth
-// measured on a 1 GiB buffer; cuDNN convolutions and batch norm at DCGAN-64 sizes in ms and
-// TFLOP/s. Usage: KernelBench [--json path] [--quick]
+// at 16M and at a DCGAN activation only, --quick too; Adam also over DCGAN generators' parameter
+// lists), validated against the CPU backend first, then timed with CUDA events (warm-up, median of
+// repeats, inputs rotated through more memory than the 50 MB L2 holds). Prints GB/s and the
+// percentage of the device-to-device copy bandwidth measured on a 1 GiB buffer; cuDNN convolutions
+// and batch norm at DCGAN-64 sizes in ms and TFLOP/s. Usage: KernelBench [--json path] [--quick]
 var jsonPath = args.SkipWhile(a => a != "--json").Skip(1).FirstOrDefault();
 bool quick = args.Contains("--quick");
 
@@ -37,7 +37,7 @@ Console.WriteLine($"{"kernel",-34} {"elements",10} {"ms",9} {"GB/s",8} {"% copy"
 var results = new List<Dictionary<string, object>>();
 bool allValid = true;
 var sizes = quick ? new[] { 1 << 21 } : new[] { 1 << 21, 1 << 24 };
-foreach (var c in sizes.SelectMany(Cases.Elementwise).Concat(Cases.Bfloat16()))
+foreach (var c in sizes.SelectMany(Cases.Elementwise).Concat(Cases.AdamLists()).Concat(Cases.Bfloat16()))
 {
     var r = bench.Run(c, copyGBs);
     allValid &= r.Valid;

@@ -1,3 +1,5 @@
+using RawGan.Backends;
+
 namespace RawGan.Optim;
 
 /// <summary>
@@ -44,8 +46,8 @@ public sealed class Adam : Optimizer
         set => SetHyperparameter("weight_decay", value);
     }
 
-    protected override void Update(int index, Tensor param, Tensor grad, int step, Tensor? hyper) =>
-        param.Backend.AdamStep(param, grad, State(index, ExpAvg), State(index, ExpAvgSq),
+    protected override void Update(IReadOnlyList<Stepped> group, int step, Tensor? hyper) =>
+        group[0].Param.Backend.AdamStep([.. group.Select(s => new AdamTensors(s.Param, s.Grad, State(s.Index, ExpAvg), State(s.Index, ExpAvgSq)))],
             LearningRate, Beta1, Beta2, Eps, WeightDecay, step, hyper);
 
     protected override float[] ReplayValues(int step)

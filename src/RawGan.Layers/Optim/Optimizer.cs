@@ -43,37 +43,65 @@ public abstract class Optimizer : IDisposable
         set => SetHyperparameter("lr", value);
     }
 
-    /// <summary>One update of every parameter that has a gradient, without recording a graph.</summary>
+    /// <summary>One update of every parameter that has a gradient, without recording a graph. Parameters
+    /// that share a device, a dtype and a step count are updated by one backend call (one launch on
+    /// CUDA); the step count differs only for parameters that sat out steps without a gradient.</summary>
     public void Step()
     {
         using var noGrad = Autograd.Autograd.NoGrad();
         var capture = StepCapture.Recording;
         var fixedValues = capture is null ? null : FixedHyperparameters();
-        for (int i = 0; i < _parameters.Length; i++)
+        var groups = new List<Group>();
+        var copies = new List<Tensor>();
+        try
         {
-            var p = _parameters[i];
-            if (p.Grad is null) continue;
-            if (p.Grad.DType != p.DType || p.Grad.Device != p.Device)
-                throw new InvalidOperationException($"parameter {i} ({p}) has a gradient of {p.Grad.DType.Name()} on {p.Grad.Device}");
-            if (capture is not null && _steps[i] == 0)
-                throw new InvalidOperationException($"{_algorithm}: parameter {i} has never been updated; its state is made at its first step, so capture a step only after an eager one");
-            var grad = p.Grad.IsContiguous ? p.Grad : p.Grad.Contiguous();
-            _steps[i]++;
-            int index = i;
-            // A captured step reads the values that change between steps from a cell, refilled before each replay.
-            var hyper = capture?.Cell(ReplayValues(_steps[i]), () =>
+            for (int i = 0; i < _parameters.Length; i++)
             {
-                CheckUnchanged(fixedValues!);
-                return ReplayValues(++_steps[index]);
-            });
-            Update(i, p, grad, _steps[i], hyper);
-            if (!ReferenceEquals(grad, p.Grad)) grad.Dispose();
+                var p = _parameters[i];
+                if (p.Grad is null) continue;
+                if (p.Grad.DType != p.DType || p.Grad.Device != p.Device)
+                    throw new InvalidOperationException($"parameter {i} ({p}) has a gradient of {p.Grad.DType.Name()} on {p.Grad.Device}");
+                if (capture is not null && _steps[i] == 0)
+                    throw new InvalidOperationException($"{_algorithm}: parameter {i} has never been updated; its state is made at its first step, so capture a step only after an eager one");
+                var grad = p.Grad;
+                if (!grad.IsContiguous) copies.Add(grad = grad.Contiguous());
+                int step = ++_steps[i];
+                var group = groups.Find(g => g.Step == step && g.Device == p.Device && g.DType == p.DType);
+                if (group is null) groups.Add(group = new Group(p.Device, p.DType, step));
+                group.Members.Add(new Stepped(i, p, grad));
+            }
+            foreach (var group in groups)
+            {
+                // A captured step reads the values that change between steps from a cell, one per
+                // group, refilled before each replay as the group's members step on together.
+                var members = group.Members;
+                var hyper = capture?.Cell(ReplayValues(group.Step), () =>
+                {
+                    CheckUnchanged(fixedValues!);
+                    foreach (var m in members) _steps[m.Index]++;
+                    return ReplayValues(_steps[members[0].Index]);
+                });
+                Update(members, group.Step, hyper);
+            }
+        }
+        finally
+        {
+            foreach (var copy in copies) copy.Dispose();
         }
     }
 
-    /// <summary>Applies one update to <paramref name="param"/>; <paramref name="step"/> counts from 1.
-    /// In a captured step <paramref name="hyper"/> holds <see cref="ReplayValues"/> for the backend.</summary>
-    protected abstract void Update(int index, Tensor param, Tensor grad, int step, Tensor? hyper);
+    /// <summary>A parameter in this step's update: its index in the list, itself and its contiguous gradient.</summary>
+    protected readonly record struct Stepped(int Index, Tensor Param, Tensor Grad);
+
+    private sealed record Group(Device Device, DType DType, int Step)
+    {
+        public List<Stepped> Members { get; } = [];
+    }
+
+    /// <summary>Applies one update to every parameter of <paramref name="group"/> (one device, one dtype,
+    /// in one backend call); <paramref name="step"/>, their shared step count, counts from 1. In a captured
+    /// step <paramref name="hyper"/> holds <see cref="ReplayValues"/> for the backend.</summary>
+    protected abstract void Update(IReadOnlyList<Stepped> group, int step, Tensor? hyper);
 
     /// <summary>The float32 values a captured step's kernel reads for <paramref name="step"/>, in the
     /// order the backend's update takes them (IBackend, "fused optimizer updates").</summary>

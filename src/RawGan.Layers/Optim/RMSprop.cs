@@ -1,3 +1,5 @@
+using RawGan.Backends;
+
 namespace RawGan.Optim;
 
 /// <summary>
@@ -45,8 +47,9 @@ public sealed class RMSprop : Optimizer
         set => SetHyperparameter("initial_mean", value);
     }
 
-    protected override void Update(int index, Tensor param, Tensor grad, int step, Tensor? hyper) =>
-        param.Backend.RmsPropStep(param, grad, State(index, SquareAvg, InitialMean), LearningRate, Alpha, Eps, WeightDecay, hyper);
+    protected override void Update(IReadOnlyList<Stepped> group, int step, Tensor? hyper) =>
+        group[0].Param.Backend.RmsPropStep([.. group.Select(s => new RmsPropTensors(s.Param, s.Grad, State(s.Index, SquareAvg, InitialMean)))],
+            LearningRate, Alpha, Eps, WeightDecay, hyper);
 
     protected override float[] ReplayValues(int step) => [(float)LearningRate];
 }

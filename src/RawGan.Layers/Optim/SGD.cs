@@ -1,3 +1,5 @@
+using RawGan.Backends;
+
 namespace RawGan.Optim;
 
 /// <summary>
@@ -28,15 +30,15 @@ public sealed class SGD : Optimizer
         set => SetHyperparameter("weight_decay", value);
     }
 
-    protected override void Update(int index, Tensor param, Tensor grad, int step, Tensor? hyper)
+    protected override void Update(IReadOnlyList<Stepped> group, int step, Tensor? hyper) =>
+        group[0].Param.Backend.SgdStep([.. group.Select(Tensors)], LearningRate, Momentum, WeightDecay, hyper);
+
+    /// <summary>Without momentum there is no buffer; with it, a parameter's buffer is fresh until its first update.</summary>
+    private SgdTensors Tensors(Stepped s)
     {
-        if (Momentum == 0)
-        {
-            param.Backend.SgdStep(param, grad, null, LearningRate, 0, WeightDecay, firstStep: false, hyper);
-            return;
-        }
-        bool first = !HasState(index, Buffer);
-        param.Backend.SgdStep(param, grad, State(index, Buffer), LearningRate, Momentum, WeightDecay, first, hyper);
+        if (Momentum == 0) return new SgdTensors(s.Param, s.Grad, null, FirstStep: false);
+        bool first = !HasState(s.Index, Buffer);
+        return new SgdTensors(s.Param, s.Grad, State(s.Index, Buffer), first);
     }
 
     protected override float[] ReplayValues(int step) => [(float)LearningRate];

@@ -142,13 +142,16 @@ public interface IBackend
     void MseBackward(Tensor dx, Tensor dLoss, Tensor x, Tensor target, double scale);
 
     // ---- fused optimizer updates, in place on param and state (PyTorch semantics) ----
+    // One call updates every parameter of the list with the same hyper-parameters (and, for Adam, the
+    // same step count): the CUDA backend does it in one launch (multi-tensor kernels), the CPU one
+    // tensor after the other. The tensors of one entry share a length; each entry its own.
     // hyper: null, or a float32 cell of a step being captured (StepCapture.Cell) whose values replace
     // the ones that change between steps: Adam's AdamCorrections (step size, correction2), SGD's and
     // RMSprop's lr.
-    void SgdStep(Tensor param, Tensor grad, Tensor? momentumBuffer, double lr, double momentum, double weightDecay, bool firstStep, Tensor? hyper = null);
-    void AdamStep(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps, double weightDecay, int step, Tensor? hyper = null);
+    void SgdStep(IReadOnlyList<SgdTensors> tensors, double lr, double momentum, double weightDecay, Tensor? hyper = null);
+    void AdamStep(IReadOnlyList<AdamTensors> tensors, double lr, double beta1, double beta2, double eps, double weightDecay, int step, Tensor? hyper = null);
     /// <summary>Torch7 optim.rmsprop = PyTorch RMSprop (uncentred): m = a m + (1 - a) g^2; p -= lr g / (sqrt(m) + eps).</summary>
-    void RmsPropStep(Tensor param, Tensor grad, Tensor squareAvg, double lr, double alpha, double eps, double weightDecay, Tensor? hyper = null);
+    void RmsPropStep(IReadOnlyList<RmsPropTensors> tensors, double lr, double alpha, double eps, double weightDecay, Tensor? hyper = null);
 
     /// <summary>Waits until all queued work is done (a no-op on the CPU).</summary>
     void Synchronize();

@@ -9,13 +9,15 @@ namespace RawGan.Backends.Cpu;
 // every element gets the same bits as the plain loop, and as the CUDA kernels, built with --fmad=false.
 // Vector loads and stores are unchecked: the spans of one update have one length, checked when sliced.
 // The loops are compiled optimised from the first call (see Pointwise.RunVector).
+// A call's list is updated one tensor after the other: the reference for CUDA's one-launch updates.
 public sealed partial class CpuBackend
 {
-    public void SgdStep(Tensor param, Tensor grad, Tensor? momentumBuffer, double lr, double momentum, double weightDecay, bool firstStep, Tensor? hyper = null)
+    public void SgdStep(IReadOnlyList<SgdTensors> tensors, double lr, double momentum, double weightDecay, Tensor? hyper = null)
     {
         if (hyper is not null) lr = Span<float>(hyper)[0];
-        if (param.DType == DType.Float32) Sgd<float>(param, grad, momentumBuffer, lr, momentum, weightDecay, firstStep);
-        else Sgd<double>(param, grad, momentumBuffer, lr, momentum, weightDecay, firstStep);
+        foreach (var (param, grad, buffer, firstStep) in tensors)
+            if (param.DType == DType.Float32) Sgd<float>(param, grad, buffer, lr, momentum, weightDecay, firstStep);
+            else Sgd<double>(param, grad, buffer, lr, momentum, weightDecay, firstStep);
     }
 
     private static void Sgd<T>(Tensor param, Tensor grad, Tensor? buffer, double lr, double momentum, double weightDecay, bool firstStep)
@@ -53,13 +55,14 @@ public sealed partial class CpuBackend
         });
     }
 
-    public void AdamStep(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps, double weightDecay, int step, Tensor? hyper = null)
+    public void AdamStep(IReadOnlyList<AdamTensors> tensors, double lr, double beta1, double beta2, double eps, double weightDecay, int step, Tensor? hyper = null)
     {
         // Corrections in double, rounded once to the parameter's dtype; a capture's cell holds the float32 ones.
         var (stepSize, correction2) = AdamCorrections.For(lr, beta1, beta2, step);
         if (hyper is not null) (stepSize, correction2) = (Span<float>(hyper)[0], Span<float>(hyper)[1]);
-        if (param.DType == DType.Float32) Adam<float>(param, grad, m, v, stepSize, correction2, beta1, beta2, eps, weightDecay);
-        else Adam<double>(param, grad, m, v, stepSize, correction2, beta1, beta2, eps, weightDecay);
+        foreach (var (param, grad, m, v) in tensors)
+            if (param.DType == DType.Float32) Adam<float>(param, grad, m, v, stepSize, correction2, beta1, beta2, eps, weightDecay);
+            else Adam<double>(param, grad, m, v, stepSize, correction2, beta1, beta2, eps, weightDecay);
     }
 
     /// <summary>PyTorch's Adam: L2 weight decay added to the gradient, bias corrections applied as
@@ -101,11 +104,12 @@ public sealed partial class CpuBackend
         });
     }
 
-    public void RmsPropStep(Tensor param, Tensor grad, Tensor squareAvg, double lr, double alpha, double eps, double weightDecay, Tensor? hyper = null)
+    public void RmsPropStep(IReadOnlyList<RmsPropTensors> tensors, double lr, double alpha, double eps, double weightDecay, Tensor? hyper = null)
     {
         if (hyper is not null) lr = Span<float>(hyper)[0];
-        if (param.DType == DType.Float32) RmsProp<float>(param, grad, squareAvg, lr, alpha, eps, weightDecay);
-        else RmsProp<double>(param, grad, squareAvg, lr, alpha, eps, weightDecay);
+        foreach (var (param, grad, squareAvg) in tensors)
+            if (param.DType == DType.Float32) RmsProp<float>(param, grad, squareAvg, lr, alpha, eps, weightDecay);
+            else RmsProp<double>(param, grad, squareAvg, lr, alpha, eps, weightDecay);
     }
 
     private static void RmsProp<T>(Tensor param, Tensor grad, Tensor squareAvg, double lr, double alpha, double eps, double weightDecay)
