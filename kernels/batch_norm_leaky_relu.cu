@@ -50,9 +50,7 @@ extern "C" __global__ void bn_lrelu_stats_f32(double* partial, const float* x, C
     int ch = blockIdx.x / g.splits, split = blockIdx.x - ch * g.splits;
     StatsSums f = {x, x[(long long)ch * g.hw], 0.0f, 0.0f};
     channel_slice(g, ch, split, (g.hw & 3) == 0 && aligned16(x), f);
-    double s = f.s, q = f.q;
-    block_sum2(s, q);
-    if (threadIdx.x == 0) { partial[2 * blockIdx.x] = s; partial[2 * blockIdx.x + 1] = q; }
+    write_partial2(partial, f.s, f.q);
 }
 
 // One thread per channel: the batch mean and biased variance from the partial sums; running
@@ -61,11 +59,8 @@ extern "C" __global__ void bn_lrelu_finalize_f32(float* save_mean, float* save_i
                                                  const double* partial, const float* x, ChannelSplits g, double momentum, double eps) {
     int ch = (int)global_thread();
     if (ch >= g.c) return;
-    double s = 0.0, q = 0.0;
-    for (int k = 0; k < g.splits; ++k) {
-        s += partial[2 * (ch * g.splits + k)];
-        q += partial[2 * (ch * g.splits + k) + 1];
-    }
+    double s, q;
+    channel_total2(partial, ch, g, s, q);
     double m = (double)g.n * g.hw;
     double d = s / m;
     double mean = (double)x[(long long)ch * g.hw] + d;
@@ -126,9 +121,7 @@ extern "C" __global__ void bn_lrelu_grad_sums_f32(double* partial, const float* 
     int ch = blockIdx.x / g.splits, split = blockIdx.x - ch * g.splits;
     GradSums f = {dy, x, p.mean[ch], bn_scale(p, ch), p.beta[ch], slope, 0.0f, 0.0f};
     channel_slice(g, ch, split, (g.hw & 3) == 0 && aligned16(dy) && aligned16(x), f);
-    double s = f.s, q = f.q;
-    block_sum2(s, q);
-    if (threadIdx.x == 0) { partial[2 * blockIdx.x] = s; partial[2 * blockIdx.x + 1] = q; }
+    write_partial2(partial, f.s, f.q);
 }
 
 // One thread per channel: dbeta = sum g, dgamma = invstd sum g (x - mean), and dx's
@@ -137,11 +130,8 @@ extern "C" __global__ void bn_lrelu_grad_sums_f32(double* partial, const float* 
 extern "C" __global__ void bn_lrelu_grad_finalize_f32(float* d_gamma, float* d_beta, float* coef, const double* partial, BnChannels p, ChannelSplits g) {
     int ch = (int)global_thread();
     if (ch >= g.c) return;
-    double s = 0.0, q = 0.0;
-    for (int k = 0; k < g.splits; ++k) {
-        s += partial[2 * (ch * g.splits + k)];
-        q += partial[2 * (ch * g.splits + k) + 1];
-    }
+    double s, q;
+    channel_total2(partial, ch, g, s, q);
     double m = (double)g.n * g.hw;
     double inv_std = p.inv_std[ch];
     double dg = q * inv_std;

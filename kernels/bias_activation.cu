@@ -63,21 +63,20 @@ struct BiasActGrad {
     }
 };
 
-// One block per (channel, split): dx over the block's share, partial[block] = its sum.
+// One block per (channel, split): dx over the block's share, and its sum (channel_sums.cuh's
+// partials of two sums, the second unused).
 extern "C" __global__ void bias_act_backward_f32(float* dx, double* partial, const float* dy, const float* x, const float* bias,
                                                  Activation a, ChannelSplits g) {
     int ch = blockIdx.x / g.splits, split = blockIdx.x - ch * g.splits;
     BiasActGrad f = {dx, dy, x, bias[ch], a, 0.0f};
     channel_slice(g, ch, split, (g.hw & 3) == 0 && aligned16(dx) && aligned16(dy) && aligned16(x), f);
-    double s = f.s, unused = 0.0;
-    block_sum2(s, unused);
-    if (threadIdx.x == 0) partial[blockIdx.x] = s;
+    write_partial2(partial, f.s, 0.0);
 }
 
 extern "C" __global__ void bias_act_bias_grad_f32(float* d_bias, const double* partial, ChannelSplits g) {
     int ch = (int)global_thread();
     if (ch >= g.c) return;
-    double s = 0.0;
-    for (int k = 0; k < g.splits; ++k) s += partial[ch * g.splits + k];
+    double s, unused;
+    channel_total2(partial, ch, g, s, unused);
     d_bias[ch] = (float)s;
 }

@@ -56,3 +56,23 @@ __device__ __forceinline__ void block_sum2(double& a, double& b) {
         b = warp_sum_d(live ? warps[1][lane] : 0.0);
     }
 }
+
+// Thread 0 of a per-(channel, range) block writes the block's sums of a and b:
+// partial[2 block + {0, 1}].
+__device__ __forceinline__ void write_partial2(double* partial, double a, double b) {
+    block_sum2(a, b);
+    if (threadIdx.x == 0) {
+        partial[2 * blockIdx.x] = a;
+        partial[2 * blockIdx.x + 1] = b;
+    }
+}
+
+// Channel ch's totals of a and b over its ranges, added in order (deterministic).
+__device__ __forceinline__ void channel_total2(const double* partial, int ch, const ChannelSplits& g, double& a, double& b) {
+    a = 0.0;
+    b = 0.0;
+    for (int k = 0; k < g.splits; ++k) {
+        a += partial[2 * (ch * g.splits + k)];
+        b += partial[2 * (ch * g.splits + k) + 1];
+    }
+}

@@ -484,23 +484,11 @@ public class CudaVsCpuTests
     {
         Cuda();
         int[] shape = [n, c, h, w];
-        var x = Values(Shape.NumEl(shape), -3f, 5f);
-        var dy = Values(x.Length);
-        var gamma = Values(c, 0.5f, 1.5f);
-        var beta = Values(c);
-        var runMean = Values(c);
-        var runVar = Values(c, 0.5f, 2f);
+        var (x, dy, gamma, beta, runMean, runVar) = BatchNormInputs(shape);
         var r = Reference.BatchNorm(x, shape, gamma, beta, runMean, runVar, dy, momentum, eps);
 
         var d = Device.Cuda;
-        var gx = Tensor.FromArray(x, shape, d);
-        var gy = Tensor.Empty(shape, DType.Float32, d);
-        var mean = Tensor.Empty([c], DType.Float32, d);
-        var invStd = Tensor.Empty([c], DType.Float32, d);
-        var gGamma = Tensor.FromArray(gamma, [c], d);
-        var gBeta = Tensor.FromArray(beta, [c], d);
-        var gRunMean = Tensor.FromArray(runMean, [c], d);
-        var gRunVar = Tensor.FromArray(runVar, [c], d);
+        var (gx, gy, mean, invStd, gGamma, gBeta, gRunMean, gRunVar) = OnDevice(x, shape, gamma, beta, runMean, runVar);
         var b = gx.Backend;
         b.BatchNormForwardTraining(gy, mean, invStd, gx, gGamma, gBeta, gRunMean, gRunVar, momentum, eps);
         string what = $"batch norm {Shape.Format(shape)} eps {eps}";
@@ -526,6 +514,26 @@ public class CudaVsCpuTests
         NormClose($"{what} inference", r.YInference, gy.ToFloatArray(), 1e-5);
     }
 
+    /// <summary>Batch norm's operands: x spread over [-3, 5) (a mean away from 0), gamma in [0.5, 1.5),
+    /// running variances in [0.5, 2).</summary>
+    private (float[] X, float[] Dy, float[] Gamma, float[] Beta, float[] RunMean, float[] RunVar) BatchNormInputs(int[] shape)
+    {
+        int c = shape[1];
+        var x = Values(Shape.NumEl(shape), -3f, 5f);
+        return (x, Values(x.Length), Values(c, 0.5f, 1.5f), Values(c), Values(c), Values(c, 0.5f, 2f));
+    }
+
+    /// <summary>x, gamma, beta and the running stats on the GPU, with outputs y, save mean and save inv std.</summary>
+    private static (Tensor X, Tensor Y, Tensor Mean, Tensor InvStd, Tensor Gamma, Tensor Beta, Tensor RunMean, Tensor RunVar) OnDevice(
+        float[] x, int[] shape, float[] gamma, float[] beta, float[] runMean, float[] runVar)
+    {
+        var d = Device.Cuda;
+        int c = shape[1];
+        return (Tensor.FromArray(x, shape, d), Tensor.Empty(shape, DType.Float32, d), Tensor.Empty([c], DType.Float32, d),
+            Tensor.Empty([c], DType.Float32, d), Tensor.FromArray(gamma, [c], d), Tensor.FromArray(beta, [c], d),
+            Tensor.FromArray(runMean, [c], d), Tensor.FromArray(runVar, [c], d));
+    }
+
     /// <summary>kernels/batch_norm_leaky_relu.cu against the float64 reference of batch norm then leaky relu:
     /// planes of float4s and of odd sizes, one image range per channel and several (the partial sums'
     /// splits), 1-d shapes ([N, C, 1, 1]), relu (slope 0).</summary>
@@ -540,12 +548,7 @@ public class CudaVsCpuTests
         Cuda();
         const double momentum = 0.1, eps = 1e-5;
         int[] shape = [n, c, h, w];
-        var x = Values(Shape.NumEl(shape), -3f, 5f);
-        var dy = Values(x.Length);
-        var gamma = Values(c, 0.5f, 1.5f);
-        var beta = Values(c);
-        var runMean = Values(c);
-        var runVar = Values(c, 0.5f, 2f);
+        var (x, dy, gamma, beta, runMean, runVar) = BatchNormInputs(shape);
         var bn = Reference.BatchNorm(x, shape, gamma, beta, runMean, runVar, dy, momentum, eps);
         // Through leaky relu: y = leaky(z); batch norm's backward then sees dy times the slope at z.
         var expectedY = bn.Y.Select(z => z > 0 ? z : (float)(slope * z)).ToArray();
@@ -553,14 +556,7 @@ public class CudaVsCpuTests
         var r = Reference.BatchNorm(x, shape, gamma, beta, runMean, runVar, gated, momentum, eps);
 
         var d = Device.Cuda;
-        var gx = Tensor.FromArray(x, shape, d);
-        var gy = Tensor.Empty(shape, DType.Float32, d);
-        var mean = Tensor.Empty([c], DType.Float32, d);
-        var invStd = Tensor.Empty([c], DType.Float32, d);
-        var gGamma = Tensor.FromArray(gamma, [c], d);
-        var gBeta = Tensor.FromArray(beta, [c], d);
-        var gRunMean = Tensor.FromArray(runMean, [c], d);
-        var gRunVar = Tensor.FromArray(runVar, [c], d);
+        var (gx, gy, mean, invStd, gGamma, gBeta, gRunMean, gRunVar) = OnDevice(x, shape, gamma, beta, runMean, runVar);
         var b = gx.Backend;
         b.BatchNormLeakyReluForwardTraining(gy, mean, invStd, gx, gGamma, gBeta, gRunMean, gRunVar, momentum, eps, slope);
         string what = $"batch norm + leaky relu({slope}) {Shape.Format(shape)}";

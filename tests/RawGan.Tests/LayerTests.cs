@@ -337,29 +337,40 @@ public class LayerTests
         using var fused = Model();
         using var layered = Model();
         var x = GradCheck.Random([4, 3, 5, 5], 40, -2, 3);
-        for (int step = 0; step < 2; step++)
-        {
-            var y = fused.Forward(x);
-            var expected = x;
-            for (int i = 0; i < layered.Count; i++) expected = layered[i].Forward(expected);
-            Assert.Equal(expected.ToDoubleArray(), y.ToDoubleArray(), new ToleranceComparer(1e-13));
-            y.Sum().Backward();
-            expected.Sum().Backward();
-        }
-        foreach (var ((_, p), (_, q)) in fused.NamedParameters().Zip(layered.NamedParameters()))
-            Assert.Equal(q.Grad!.ToDoubleArray(), p.Grad!.ToDoubleArray(), new ToleranceComparer(1e-12));
+        for (int step = 0; step < 2; step++) ForwardBackwardBoth(fused, layered, x);
+        AssertSameGradients(layered, fused);
         foreach (var ((_, b), (_, c)) in fused.NamedBuffers().Zip(layered.NamedBuffers()))
             Assert.Equal(c.ToDoubleArray(), b.ToDoubleArray(), new ToleranceComparer(1e-13));
 
         // The op two steps back from tanh: the second pair, fused in training, the ReLU alone in eval.
-        static string OpBefore(Tensor y, int steps)
-        {
-            for (int i = 0; i < steps; i++) y = y.GradFn!.Inputs[0];
-            return y.GradFn!.Op;
-        }
         Assert.Equal("batch_norm_leaky_relu", OpBefore(fused.Forward(x), 2));
         fused.Eval();
         Assert.Equal("relu", OpBefore(fused.Forward(x), 2));
+    }
+
+    /// <summary>The op that made the tensor <paramref name="steps"/> first inputs back from t.</summary>
+    private static string OpBefore(Tensor t, int steps)
+    {
+        for (int i = 0; i < steps; i++) t = t.GradFn!.Inputs[0];
+        return t.GradFn!.Op;
+    }
+
+    /// <summary>A forward and backward of <paramref name="fused"/>, and of its twin run layer by layer (which
+    /// fuses nothing): the same outputs.</summary>
+    private static void ForwardBackwardBoth(Sequential fused, Sequential layered, Tensor x)
+    {
+        var y = fused.Forward(x);
+        var expected = x;
+        for (int i = 0; i < layered.Count; i++) expected = layered[i].Forward(expected);
+        Assert.Equal(expected.ToDoubleArray(), y.ToDoubleArray(), new ToleranceComparer(1e-13));
+        y.Sum().Backward();
+        expected.Sum().Backward();
+    }
+
+    private static void AssertSameGradients(Module expected, Module actual)
+    {
+        foreach (var ((_, p), (_, q)) in actual.NamedParameters().Zip(expected.NamedParameters()))
+            Assert.Equal(q.Grad!.ToDoubleArray(), p.Grad!.ToDoubleArray(), new ToleranceComparer(1e-12));
     }
 
     /// <summary>Conv2d (with a bias) + ELU, ReLU or LeakyReLU run as one fused op in any mode; a Conv2d
@@ -373,20 +384,9 @@ public class LayerTests
         using var fused = Model();
         using var layered = Model();
         var x = GradCheck.Random([2, 3, 6, 6], 45);
-        var y = fused.Forward(x);
-        var expected = x;
-        for (int i = 0; i < layered.Count; i++) expected = layered[i].Forward(expected);
-        Assert.Equal(expected.ToDoubleArray(), y.ToDoubleArray(), new ToleranceComparer(1e-13));
-        y.Sum().Backward();
-        expected.Sum().Backward();
-        foreach (var ((_, p), (_, q)) in fused.NamedParameters().Zip(layered.NamedParameters()))
-            Assert.Equal(q.Grad!.ToDoubleArray(), p.Grad!.ToDoubleArray(), new ToleranceComparer(1e-12));
+        ForwardBackwardBoth(fused, layered, x);
+        AssertSameGradients(layered, fused);
 
-        static string OpBefore(Tensor t, int steps)
-        {
-            for (int i = 0; i < steps; i++) t = t.GradFn!.Inputs[0];
-            return t.GradFn!.Op;
-        }
         fused.Eval();
         using (Autograd.Autograd.NoGrad()) Assert.Null(fused.Forward(x).GradFn);
         var z = fused.Forward(x);

@@ -22,7 +22,7 @@ public static class BiasActivationKernels
         CUdeviceptr dy, CUdeviceptr x, CUdeviceptr bias, Activation act)
     {
         var block = new Dim3(KernelLibrary.BlockSize);
-        var partial = allocator.Allocate((long)g.C * g.Splits * sizeof(double), lib.Stream);
+        var partial = allocator.Allocate(2L * g.C * g.Splits * sizeof(double), lib.Stream);
         try
         {
             lib.Launch(Backward, g.Blocks, block, dx, partial.Pointer, dy, x, bias, act, g);
