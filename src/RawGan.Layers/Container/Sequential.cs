@@ -58,8 +58,11 @@ public sealed class Sequential : Module
         return (_layers[i], _layers[i + 1]) switch
         {
             (BatchNorm { Training: true } bn, _) when slope is double s => bn.ForwardLeakyRelu(x, s),
-            (Conv2d { Bias: { } bias } conv, _) when slope is double s => F.BiasLeakyRelu(conv.ForwardWithoutBias(x), bias, s),
-            (Conv2d { Bias: { } bias } conv, ELU elu) => F.BiasElu(conv.ForwardWithoutBias(x), bias, elu.Alpha),
+            // The bare convolution's output is seen by the fused op alone, as a layer's output by the next.
+            (Conv2d { Bias: { } bias } conv, _) when slope is double s =>
+                F.BiasLeakyRelu(Autograd.Autograd.Intermediate(conv.ForwardWithoutBias(x)), bias, s),
+            (Conv2d { Bias: { } bias } conv, ELU elu) =>
+                F.BiasElu(Autograd.Autograd.Intermediate(conv.ForwardWithoutBias(x)), bias, elu.Alpha),
             _ => null,
         };
     }
