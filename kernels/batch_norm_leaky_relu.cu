@@ -53,24 +53,25 @@ extern "C" __global__ void bn_lrelu_stats_f32(double* partial, const float* x, C
     write_partial2(partial, f.s, f.q);
 }
 
-// One thread per channel: the batch mean and biased variance from the partial sums; running
-// stats as PyTorch (the unbiased variance), skipped when their pointers are null.
+// A thread per channel (a grid-stride loop: GridFor caps the grid): the batch mean and biased
+// variance from the partial sums; running stats as PyTorch (the unbiased variance), skipped when
+// their pointers are null.
 extern "C" __global__ void bn_lrelu_finalize_f32(float* save_mean, float* save_inv_std, float* running_mean, float* running_var,
                                                  const double* partial, const float* x, ChannelSplits g, double momentum, double eps) {
-    int ch = (int)global_thread();
-    if (ch >= g.c) return;
-    double s, q;
-    channel_total2(partial, ch, g, s, q);
-    double m = (double)g.n * g.hw;
-    double d = s / m;
-    double mean = (double)x[(long long)ch * g.hw] + d;
-    double var = fmax(q / m - d * d, 0.0);
-    save_mean[ch] = (float)mean;
-    save_inv_std[ch] = (float)(1.0 / sqrt(var + eps));
-    if (running_mean != nullptr) running_mean[ch] = (float)((1.0 - momentum) * running_mean[ch] + momentum * mean);
-    if (running_var != nullptr) {
-        double unbiased = m > 1.0 ? var * m / (m - 1.0) : __longlong_as_double(0x7ff8000000000000LL);
-        running_var[ch] = (float)((1.0 - momentum) * running_var[ch] + momentum * unbiased);
+    for (int ch = (int)global_thread(); ch < g.c; ch += (int)grid_threads()) {
+        double s, q;
+        channel_total2(partial, ch, g, s, q);
+        double m = (double)g.n * g.hw;
+        double d = s / m;
+        double mean = (double)x[(long long)ch * g.hw] + d;
+        double var = fmax(q / m - d * d, 0.0);
+        save_mean[ch] = (float)mean;
+        save_inv_std[ch] = (float)(1.0 / sqrt(var + eps));
+        if (running_mean != nullptr) running_mean[ch] = (float)((1.0 - momentum) * running_mean[ch] + momentum * mean);
+        if (running_var != nullptr) {
+            double unbiased = m > 1.0 ? var * m / (m - 1.0) : __longlong_as_double(0x7ff8000000000000LL);
+            running_var[ch] = (float)((1.0 - momentum) * running_var[ch] + momentum * unbiased);
+        }
     }
 }
 
@@ -124,23 +125,23 @@ extern "C" __global__ void bn_lrelu_grad_sums_f32(double* partial, const float* 
     write_partial2(partial, f.s, f.q);
 }
 
-// One thread per channel: dbeta = sum g, dgamma = invstd sum g (x - mean), and dx's
+// A thread per channel (grid-stride): dbeta = sum g, dgamma = invstd sum g (x - mean), and dx's
 // coefficients coef[3 ch + {0, 1, 2}] = a, b, shift with a = gamma invstd,
 // b = -a invstd dgamma / m, shift = -a dbeta / m (the CPU reference's fold).
 extern "C" __global__ void bn_lrelu_grad_finalize_f32(float* d_gamma, float* d_beta, float* coef, const double* partial, BnChannels p, ChannelSplits g) {
-    int ch = (int)global_thread();
-    if (ch >= g.c) return;
-    double s, q;
-    channel_total2(partial, ch, g, s, q);
-    double m = (double)g.n * g.hw;
-    double inv_std = p.inv_std[ch];
-    double dg = q * inv_std;
-    double a = (double)p.gamma[ch] * inv_std;
-    d_beta[ch] = (float)s;
-    d_gamma[ch] = (float)dg;
-    coef[3 * ch] = (float)a;
-    coef[3 * ch + 1] = (float)(-a * inv_std * dg / m);
-    coef[3 * ch + 2] = (float)(-a * s / m);
+    for (int ch = (int)global_thread(); ch < g.c; ch += (int)grid_threads()) {
+        double s, q;
+        channel_total2(partial, ch, g, s, q);
+        double m = (double)g.n * g.hw;
+        double inv_std = p.inv_std[ch];
+        double dg = q * inv_std;
+        double a = (double)p.gamma[ch] * inv_std;
+        d_beta[ch] = (float)s;
+        d_gamma[ch] = (float)dg;
+        coef[3 * ch] = (float)a;
+        coef[3 * ch + 1] = (float)(-a * inv_std * dg / m);
+        coef[3 * ch + 2] = (float)(-a * s / m);
+    }
 }
 
 __device__ __forceinline__ float bn_dx(float d, float v, float mean, float scale, float beta, float slope, float a, float b, float shift) {

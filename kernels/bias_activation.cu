@@ -74,9 +74,9 @@ extern "C" __global__ void bias_act_backward_f32(float* dx, double* partial, con
 }
 
 extern "C" __global__ void bias_act_bias_grad_f32(float* d_bias, const double* partial, ChannelSplits g) {
-    int ch = (int)global_thread();
-    if (ch >= g.c) return;
-    double s, unused;
-    channel_total2(partial, ch, g, s, unused);
-    d_bias[ch] = (float)s;
+    for (int ch = (int)global_thread(); ch < g.c; ch += (int)grid_threads()) {
+        double s, unused;
+        channel_total2(partial, ch, g, s, unused);
+        d_bias[ch] = (float)s;
+    }
 }
