@@ -55,25 +55,16 @@ public sealed partial class CpuBackend
         var (ya, yo) = Raw<T>(y); var (xa, xo) = Raw<T>(x); var (wa, wo) = Raw<T>(w);
         if (g.IsLinear) { ConvLinear.Forward(ya, yo, xa, xo, wa, wo, g); return; }
         var plan = new ConvBlocks(g);
-        Chunks.RunInChunks(g.N, plan.Chunks, (_, start, end) =>
+        ForEachBlock<T>(g, plan, (buffers, _, _, n0, images, gr) =>
         {
-            using var buffers = new ChunkBuffers<T>(g, plan);
-            var (col, block, staging) = (buffers.Col, buffers.Block, buffers.Staging);
-            for (int n0 = start; n0 < end; n0 += plan.Images)
-            {
-                int images = Math.Min(plan.Images, end - n0), cols = images * g.L;
-                for (int gr = 0; gr < g.Groups; gr++)
-                {
-                    for (int i = 0; i < images; i++)
-                        Im2Col.Pack<T>(xa.AsSpan(xo + g.ImageOffset(n0 + i, gr), g.GroupImage), col.AsSpan(i * g.L), cols, staging, g);
-                    // A single image's result is already laid out as y[n, g]: write it there.
-                    var result = images == 1 ? ya.AsSpan(yo + g.OutputOffset(n0, gr), g.Og * cols) : block.AsSpan(0, g.Og * cols);
-                    Gemm.Run(Gemm.BestIsa, plan.GemmThreads, false, false, g.Og, cols, g.K,
-                        T.One, wa.AsSpan(wo + gr * g.Og * g.K, g.Og * g.K), g.K, col.AsSpan(0, g.K * cols), cols,
-                        T.Zero, result, cols);
-                    if (images > 1) Scatter<T>(block, ya, yo, n0, images, gr, g);
-                }
-            }
+            int cols = images * g.L;
+            var col = PackImages(buffers, xa, xo, n0, images, gr, g);
+            // A single image's result is already laid out as y[n, g]: write it there.
+            var result = images == 1 ? ya.AsSpan(yo + g.OutputOffset(n0, gr), g.Og * cols) : buffers.Block.AsSpan(0, g.Og * cols);
+            Gemm.Run(Gemm.BestIsa, plan.GemmThreads, false, false, g.Og, cols, g.K,
+                T.One, wa.AsSpan(wo + gr * g.Og * g.K, g.Og * g.K), g.K, col, cols,
+                T.Zero, result, cols);
+            if (images > 1) Scatter<T>(buffers.Block, ya, yo, n0, images, gr, g);
         });
     }
 
@@ -83,23 +74,16 @@ public sealed partial class CpuBackend
         var (dxa, dxo) = Raw<T>(dx); var (dya, dyo) = Raw<T>(dy); var (wa, wo) = Raw<T>(w);
         if (g.IsLinear) { ConvLinear.BackwardData(dxa, dxo, dya, dyo, wa, wo, g); return; }
         var plan = new ConvBlocks(g);
-        Chunks.RunInChunks(g.N, plan.Chunks, (_, start, end) =>
+        ForEachBlock<T>(g, plan, (buffers, _, _, n0, images, gr) =>
         {
-            using var buffers = new ChunkBuffers<T>(g, plan);
-            var (col, block, staging) = (buffers.Col, buffers.Block, buffers.Staging);
-            for (int n0 = start; n0 < end; n0 += plan.Images)
-            {
-                int images = Math.Min(plan.Images, end - n0), cols = images * g.L;
-                for (int gr = 0; gr < g.Groups; gr++)
-                {
-                    var grad = Gather<T>(dya, dyo, n0, images, gr, block, g);
-                    Gemm.Run(Gemm.BestIsa, plan.GemmThreads, true, false, g.K, cols, g.Og,
-                        T.One, wa.AsSpan(wo + gr * g.Og * g.K, g.Og * g.K), g.K, grad, cols,
-                        T.Zero, col.AsSpan(0, g.K * cols), cols);
-                    for (int i = 0; i < images; i++)
-                        Im2Col.Unpack<T>(col.AsSpan(i * g.L), cols, dxa.AsSpan(dxo + g.ImageOffset(n0 + i, gr), g.GroupImage), staging, g);
-                }
-            }
+            int cols = images * g.L;
+            var col = buffers.Col;
+            var grad = Gather<T>(dya, dyo, n0, images, gr, buffers.Block, g);
+            Gemm.Run(Gemm.BestIsa, plan.GemmThreads, true, false, g.K, cols, g.Og,
+                T.One, wa.AsSpan(wo + gr * g.Og * g.K, g.Og * g.K), g.K, grad, cols,
+                T.Zero, col.AsSpan(0, g.K * cols), cols);
+            for (int i = 0; i < images; i++)
+                Im2Col.Unpack<T>(col.AsSpan(i * g.L), cols, dxa.AsSpan(dxo + g.ImageOffset(n0 + i, gr), g.GroupImage), buffers.Staging, g);
         });
     }
 
@@ -117,24 +101,15 @@ public sealed partial class CpuBackend
         for (int c = 1; c < plan.Chunks; c++) partials[c] = ConvScratch.Rent<T>(size);
         try
         {
-            Chunks.RunInChunks(g.N, plan.Chunks, (chunk, start, end) =>
+            ForEachBlock<T>(g, plan, (buffers, chunk, start, n0, images, gr) =>
             {
                 var (part, partOffset) = chunk == 0 ? (dwa, dwo) : (partials[chunk], 0);
-                using var buffers = new ChunkBuffers<T>(g, plan);
-                var (col, block, staging) = (buffers.Col, buffers.Block, buffers.Staging);
-                for (int n0 = start; n0 < end; n0 += plan.Images)
-                {
-                    int images = Math.Min(plan.Images, end - n0), cols = images * g.L;
-                    for (int gr = 0; gr < g.Groups; gr++)
-                    {
-                        for (int i = 0; i < images; i++)
-                            Im2Col.Pack<T>(xa.AsSpan(xo + g.ImageOffset(n0 + i, gr), g.GroupImage), col.AsSpan(i * g.L), cols, staging, g);
-                        var grad = Gather<T>(dya, dyo, n0, images, gr, block, g);
-                        Gemm.Run(Gemm.BestIsa, plan.GemmThreads, false, true, g.Og, g.K, cols,
-                            T.One, grad, cols, col.AsSpan(0, g.K * cols), cols,
-                            n0 == start ? T.Zero : T.One, part.AsSpan(partOffset + gr * g.Og * g.K, g.Og * g.K), g.K);
-                    }
-                }
+                int cols = images * g.L;
+                var col = PackImages(buffers, xa, xo, n0, images, gr, g);
+                var grad = Gather<T>(dya, dyo, n0, images, gr, buffers.Block, g);
+                Gemm.Run(Gemm.BestIsa, plan.GemmThreads, false, true, g.Og, g.K, cols,
+                    T.One, grad, cols, col, cols,
+                    n0 == start ? T.Zero : T.One, part.AsSpan(partOffset + gr * g.Og * g.K, g.Og * g.K), g.K);
             });
             var total = dwa.AsSpan(dwo, size);
             for (int c = 1; c < plan.Chunks; c++)
@@ -147,6 +122,36 @@ public sealed partial class CpuBackend
         {
             for (int c = 1; c < plan.Chunks; c++) ConvScratch.Return(partials[c]);
         }
+    }
+
+    /// <summary>The work of a block of images for one group: its chunk's buffers, the chunk's number and
+    /// first image, the block's first image and image count, and the group.</summary>
+    private delegate void BlockWork<T>(ChunkBuffers<T> buffers, int chunk, int chunkStart, int n0, int images, int gr)
+        where T : unmanaged, IFloatingPoint<T>;
+
+    /// <summary>The loop every direction shares: chunks of images in parallel, each with its own buffers,
+    /// walked in blocks of up to plan.Images images, each block once per group.</summary>
+    private static void ForEachBlock<T>(ConvGeometry g, ConvBlocks plan, BlockWork<T> work) where T : unmanaged, IFloatingPoint<T>
+    {
+        Chunks.RunInChunks(g.N, plan.Chunks, (chunk, start, end) =>
+        {
+            using var buffers = new ChunkBuffers<T>(g, plan);
+            for (int n0 = start; n0 < end; n0 += plan.Images)
+            {
+                int images = Math.Min(plan.Images, end - n0);
+                for (int gr = 0; gr < g.Groups; gr++) work(buffers, chunk, start, n0, images, gr);
+            }
+        });
+    }
+
+    /// <summary>The block's images of group gr as one column matrix [K, images * L] in buffers.Col.</summary>
+    private static ReadOnlySpan<T> PackImages<T>(ChunkBuffers<T> buffers, T[] xa, int xo, int n0, int images, int gr, in ConvGeometry g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int cols = images * g.L;
+        for (int i = 0; i < images; i++)
+            Im2Col.Pack<T>(xa.AsSpan(xo + g.ImageOffset(n0 + i, gr), g.GroupImage), buffers.Col.AsSpan(i * g.L), cols, buffers.Staging, g);
+        return buffers.Col.AsSpan(0, g.K * cols);
     }
 
     /// <summary>Copies a block's result [Og, images * L] to y[n0 + i, gr * Og + o, :] for each image i.</summary>
