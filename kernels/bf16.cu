@@ -35,45 +35,24 @@ __device__ __forceinline__ float4 unpack4(uint2 b) {
     return r;
 }
 
-// y[i] = bf16(x[i]); float4 in and 8 bytes out when x is 16-byte and y 8-byte aligned, two per
-// thread per step (both loads issued before either store, as pointwise1), then a scalar tail.
+struct ToBf16 {
+    __device__ __forceinline__ uint2 four(float4 v) const { return pack4(v); }
+    __device__ __forceinline__ unsigned short one(float v) const { return (unsigned short)bf16_bits(v); }
+};
+
+struct FromBf16 {
+    __device__ __forceinline__ float4 four(uint2 b) const { return unpack4(b); }
+    __device__ __forceinline__ float one(unsigned short b) const { return bf16_value(b); }
+};
+
+// y[i] = bf16(x[i]); float4 in and 8 bytes out when x is 16-byte and y 8-byte aligned (map4).
 extern "C" __global__ void f32_to_bf16(unsigned short* y, const float* x, int n) {
-    long long start = global_thread(), step = grid_threads();
-    long long head = 0;
-    if (aligned16(x) && aligned8(y)) {
-        long long n4 = n >> 2;
-        const float4* x4 = reinterpret_cast<const float4*>(x);
-        uint2* y4 = reinterpret_cast<uint2*>(y);
-        long long i = start;
-        for (; i + step < n4; i += 2 * step) {
-            float4 v0 = x4[i], v1 = x4[i + step];
-            y4[i] = pack4(v0);
-            y4[i + step] = pack4(v1);
-        }
-        for (; i < n4; i += step) y4[i] = pack4(x4[i]);
-        head = n4 << 2;
-    }
-    for (long long i = head + start; i < n; i += step) y[i] = (unsigned short)bf16_bits(x[i]);
+    map4<float4, uint2>(y, x, n, aligned16(x) && aligned8(y), ToBf16{});
 }
 
 // y[i] = float(x[i]), exact; 8 bytes in and float4 out when aligned, as f32_to_bf16.
 extern "C" __global__ void bf16_to_f32(float* y, const unsigned short* x, int n) {
-    long long start = global_thread(), step = grid_threads();
-    long long head = 0;
-    if (aligned8(x) && aligned16(y)) {
-        long long n4 = n >> 2;
-        const uint2* x4 = reinterpret_cast<const uint2*>(x);
-        float4* y4 = reinterpret_cast<float4*>(y);
-        long long i = start;
-        for (; i + step < n4; i += 2 * step) {
-            uint2 b0 = x4[i], b1 = x4[i + step];
-            y4[i] = unpack4(b0);
-            y4[i + step] = unpack4(b1);
-        }
-        for (; i < n4; i += step) y4[i] = unpack4(x4[i]);
-        head = n4 << 2;
-    }
-    for (long long i = head + start; i < n; i += step) y[i] = bf16_value(x[i]);
+    map4<uint2, float4>(y, x, n, aligned8(x) && aligned16(y), FromBf16{});
 }
 
 // The layout casts transpose each image's [c][hw] plane through a 32x32 tile in shared memory, so

@@ -57,37 +57,47 @@ __device__ __forceinline__ void strided_offsets(const StridedIndex3& s, unsigned
     }
 }
 
-// out[i] = op(x[i]) over n elements; float4 loads and stores when every pointer is 16-byte
-// aligned, two float4 per thread per step (both loads issued before either store, so more bytes
-// are in flight: H100 needs about 2 MB outstanding to reach its bandwidth), then a scalar tail.
-// out may alias x (each element is read before it is written by the same thread), so no pointer
-// is __restrict__.
-template <typename Op>
-__device__ __forceinline__ void pointwise1(float* out, const float* x, int n, Op op) {
+// out[i] = op(x[i]) over n elements of any types: four at a time (op.four, InVec to OutVec) when vec
+// says both pointers are aligned for their vector types, two vectors per thread per step (both
+// loads issued before either store, so more bytes are in flight: H100 needs about 2 MB outstanding
+// to reach its bandwidth), then element by element (op.one). out may alias x (each element is read
+// before it is written by the same thread), so no pointer is __restrict__.
+template <typename InVec, typename OutVec, typename In, typename Out, typename Op>
+__device__ __forceinline__ void map4(Out* out, const In* x, int n, bool vec, Op op) {
     long long start = global_thread(), step = grid_threads();
     long long head = 0;
-    if (aligned16(out) && aligned16(x)) {
+    if (vec) {
         long long n4 = n >> 2;
-        const float4* x4 = reinterpret_cast<const float4*>(x);
-        float4* out4 = reinterpret_cast<float4*>(out);
+        const InVec* x4 = reinterpret_cast<const InVec*>(x);
+        OutVec* out4 = reinterpret_cast<OutVec*>(out);
         long long i = start;
         for (; i + step < n4; i += 2 * step) {
-            float4 v0 = x4[i], v1 = x4[i + step];
-            float4 r0, r1;
-            r0.x = op(v0.x); r0.y = op(v0.y); r0.z = op(v0.z); r0.w = op(v0.w);
-            r1.x = op(v1.x); r1.y = op(v1.y); r1.z = op(v1.z); r1.w = op(v1.w);
-            out4[i] = r0;
-            out4[i + step] = r1;
+            InVec v0 = x4[i], v1 = x4[i + step];
+            out4[i] = op.four(v0);
+            out4[i + step] = op.four(v1);
         }
-        for (; i < n4; i += step) {
-            float4 v = x4[i];
-            float4 r;
-            r.x = op(v.x); r.y = op(v.y); r.z = op(v.z); r.w = op(v.w);
-            out4[i] = r;
-        }
+        for (; i < n4; i += step) out4[i] = op.four(x4[i]);
         head = n4 << 2;
     }
-    for (long long i = head + start; i < n; i += step) out[i] = op(x[i]);
+    for (long long i = head + start; i < n; i += step) out[i] = op.one(x[i]);
+}
+
+// A float op applied to each lane of a float4, for map4.
+template <typename Op>
+struct Lanes4 {
+    Op op;
+    __device__ __forceinline__ float4 four(float4 v) const {
+        float4 r;
+        r.x = op(v.x); r.y = op(v.y); r.z = op(v.z); r.w = op(v.w);
+        return r;
+    }
+    __device__ __forceinline__ float one(float v) const { return op(v); }
+};
+
+// out[i] = op(x[i]) over n floats, float4 when both pointers are 16-byte aligned (map4).
+template <typename Op>
+__device__ __forceinline__ void pointwise1(float* out, const float* x, int n, Op op) {
+    map4<float4, float4>(out, x, n, aligned16(out) && aligned16(x), Lanes4<Op>{op});
 }
 
 // out[i] = op(a[i], b[i]) over n elements, vectorised and unrolled as pointwise1.
