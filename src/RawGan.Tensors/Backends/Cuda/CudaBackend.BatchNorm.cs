@@ -61,7 +61,7 @@ public sealed partial class CudaBackend
         Tensor? runningMean, Tensor? runningVar, double momentum, double eps, double slope)
     {
         Enter();
-        var g = FusedGeometry("BatchNormLeakyReluForwardTraining", x, y);
+        var g = PerChannelSplits("BatchNormLeakyReluForwardTraining", x, y);
         CheckChannels("BatchNormLeakyReluForwardTraining", x, saveMean, saveInvStd, gamma, beta, runningMean, runningVar);
         if (x.NumEl == 0) return;
         BatchNormLeakyReluKernels.LaunchForward(Kernels, Allocator, g, Ptr(y), Ptr(x), new(Ptr(saveMean), Ptr(saveInvStd), Ptr(gamma), Ptr(beta)),
@@ -72,23 +72,24 @@ public sealed partial class CudaBackend
         Tensor saveMean, Tensor saveInvStd, double slope)
     {
         Enter();
-        var g = FusedGeometry("BatchNormLeakyReluBackward", x, dy, dx);
+        var g = PerChannelSplits("BatchNormLeakyReluBackward", x, dy, dx);
         CheckChannels("BatchNormLeakyReluBackward", x, dGamma, dBeta, gamma, beta, saveMean, saveInvStd);
         if (x.NumEl == 0) return;
         BatchNormLeakyReluKernels.LaunchBackward(Kernels, Allocator, g, Ptr(dx), Ptr(dGamma), Ptr(dBeta), Ptr(dy), Ptr(x),
             new(Ptr(saveMean), Ptr(saveInvStd), Ptr(gamma), Ptr(beta)), (float)slope);
     }
 
-    private ChannelSplits FusedGeometry(string op, Tensor x, params Tensor[] sameShape)
+    /// <summary>The checked operands' per-channel reduction plan (the fused ops' kernels).</summary>
+    private ChannelSplits PerChannelSplits(string op, Tensor x, params Tensor[] sameShape)
     {
-        CheckBatchNormShapes(op, x, sameShape);
+        CheckNchwAlike(op, x, sameShape);
         return ChannelSplits.Plan(Kernels, x.Shape[0], x.Shape[1], x.Shape[2] * x.Shape[3]);
     }
 
     /// <summary>The NCHW descriptor of x (shared by y, dy, dx) and the derived 1xCx1x1 one, per shape.</summary>
     private (cudnnTensorDescriptor_t X, cudnnTensorDescriptor_t Stats) BatchNormDescriptors(string op, Tensor x, params Tensor[] sameShape)
     {
-        CheckBatchNormShapes(op, x, sameShape);
+        CheckNchwAlike(op, x, sameShape);
         var key = (x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]);
         lock (_cudnnGate)
         {
@@ -103,7 +104,9 @@ public sealed partial class CudaBackend
         }
     }
 
-    private static void CheckBatchNormShapes(string op, Tensor x, Tensor[] sameShape)
+    /// <summary>x is a contiguous NCHW tensor and each of sameShape is a contiguous tensor of its shape
+    /// (batch norm and the fused per-channel ops).</summary>
+    private static void CheckNchwAlike(string op, Tensor x, Tensor[] sameShape)
     {
         if (x.Rank != 4) throw new ArgumentException($"{op}: {x} must be NCHW ([N, C, L, 1] for 1-d inputs)");
         foreach (var t in sameShape.Prepend(x))

@@ -9,7 +9,8 @@ public sealed partial class CudaBackend
     public void BiasActivationForward(Tensor y, Tensor x, Tensor bias, FusedActivation act, double parameter)
     {
         Enter();
-        var g = BiasActivationSplits("BiasActivationForward", x, bias, y);
+        var g = PerChannelSplits("BiasActivationForward", x, y);
+        CheckChannels("BiasActivationForward", x, bias);
         if (x.NumEl == 0) return;
         BiasActivationKernels.LaunchForward(Kernels, g, Ptr(y), Ptr(x), Ptr(bias), new(act, (float)parameter));
     }
@@ -17,16 +18,9 @@ public sealed partial class CudaBackend
     public void BiasActivationBackward(Tensor dx, Tensor dBias, Tensor dy, Tensor x, Tensor bias, FusedActivation act, double parameter)
     {
         Enter();
-        var g = BiasActivationSplits("BiasActivationBackward", x, bias, dx, dy);
-        CheckChannels("BiasActivationBackward", x, dBias);
+        var g = PerChannelSplits("BiasActivationBackward", x, dx, dy);
+        CheckChannels("BiasActivationBackward", x, bias, dBias);
         if (x.NumEl == 0) return;
         BiasActivationKernels.LaunchBackward(Kernels, Allocator, g, Ptr(dx), Ptr(dBias), Ptr(dy), Ptr(x), Ptr(bias), new(act, (float)parameter));
-    }
-
-    private ChannelSplits BiasActivationSplits(string op, Tensor x, Tensor bias, params Tensor[] sameShape)
-    {
-        CheckBatchNormShapes(op, x, sameShape);
-        CheckChannels(op, x, bias);
-        return ChannelSplits.Plan(Kernels, x.Shape[0], x.Shape[1], x.Shape[2] * x.Shape[3]);
     }
 }
