@@ -12,6 +12,7 @@ namespace RawGan.Tests;
 /// alignment (the scalar path and tail); shapes whose c and hw are not multiples of the 32-wide tile.
 /// The GPU tests skip on a machine where the CUDA backend cannot start; the argument checks run anywhere.
 /// </summary>
+[Collection(nameof(CudaGpu))]
 public class CudaBf16Tests
 {
     private readonly int _seed = Random.Shared.Next();

@@ -7,18 +7,11 @@ using RawGan.Backends.Cuda.Interop;
 namespace RawGan.Tests;
 
 /// <summary>
-/// Runs alone: one test sets RAWGAN_LIBCUDNN for the whole process, and GPU tests should not
-/// share the device with other classes' work while they time it.
-/// </summary>
-[CollectionDefinition(nameof(CudaBindingsTests), DisableParallelization = true)]
-public sealed class CudaBindingsCollection;
-
-/// <summary>
 /// The raw CUDA bindings: without a GPU, the probe, the resolver and the error messages; with
 /// one, each library against a plain CPU loop. GPU tests skip, naming the reason, when the probe
 /// finds no usable GPU or library.
 /// </summary>
-[Collection(nameof(CudaBindingsTests))]
+[Collection(nameof(CudaGpu))]
 public unsafe class CudaBindingsTests(ITestOutputHelper output)
 {
     private static readonly Lazy<CudaProbeReport> Probe = new(CudaProbe.Run);

@@ -6,17 +6,13 @@ using RawGan.Training;
 
 namespace RawGan.Tests;
 
-/// <summary>Runs alone: two tests time the stream and others count the backend's pinned buffers.</summary>
-[CollectionDefinition(nameof(CudaHostCopyTests), DisableParallelization = true)]
-public sealed class CudaHostCopyCollection;
-
 /// <summary>
 /// The CUDA backend's host copies (CudaBackend.HostCopies.cs): a read started with StartReadBack holds
 /// the values of its place in the stream, lands in a reused pinned buffer and waits for its own copy
 /// only; uploads staged through two pinned buffers in turn arrive intact however far ahead of the stream
 /// they are queued; the trainer, one step in flight, pins nothing new once warm. Skips without a GPU.
 /// </summary>
-[Collection(nameof(CudaHostCopyTests))]
+[Collection(nameof(CudaGpu))]
 public class CudaHostCopyTests
 {
     [Fact]
@@ -37,7 +33,7 @@ public class CudaHostCopyTests
     [Fact]
     public void Wait_WaitsForItsOwnCopy_NotForWorkQueuedAfterIt()
     {
-        var cuda = CudaGpu.Require();
+        var cuda = CudaGpu.RequireRealGpu("a read's wait beside tens of milliseconds of products queued after it");
         using var scope = new TensorScope();
         var small = Tensor.FromArray([1f, 2f], [2], Device.Cuda);
         var a = Tensor.Rand([4096, 4096], new Generator(1), device: Device.Cuda);
@@ -80,7 +76,7 @@ public class CudaHostCopyTests
     [Fact]
     public void Uploads_QueuedFarAheadOfTheStream_ArriveIntact_ThroughGrowingStagingBuffers()
     {
-        CudaGpu.Require();
+        CudaGpu.RequireRealGpu("uploads staged while the stream is still busy with earlier products");
         using var scope = new TensorScope();
         var a = Tensor.Rand([4096, 4096], new Generator(1), device: Device.Cuda);
         QueueProducts(a, 10); // the copies wait behind these while the host stages the next uploads

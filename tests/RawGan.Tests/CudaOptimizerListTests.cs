@@ -11,6 +11,7 @@ namespace RawGan.Tests;
 /// Adam against the per-tensor kernel it replaces bit for bit, and whole optimizer steps replayed from
 /// a CUDA graph against eager ones bit for bit. Every test skips where the CUDA backend cannot start.
 /// </summary>
+[Collection(nameof(CudaGpu))]
 public class CudaOptimizerListTests
 {
     private readonly int _seed = Random.Shared.Next();

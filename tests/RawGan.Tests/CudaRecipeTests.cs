@@ -5,13 +5,14 @@ using RawGan.Training;
 namespace RawGan.Tests;
 
 /// <summary>
-/// Every recipe, built from the same seeds on the CPU and on CUDA, takes the same first steps on the
-/// same batch: the per-op CUDA-vs-CPU tests cannot see what only a whole recipe does (modules moved
-/// to the GPU with their buffers, tensors made on the right device, every op of the step present
-/// on CUDA). Strict float32 on both sides; metrics agree to 1e-3 (relative, or absolute below 1)
+/// Every recipe (small: <see cref="SmallRecipes"/>), built from the same seeds on the CPU and on
+/// CUDA, takes the same first steps on the same batch: the per-op CUDA-vs-CPU tests cannot see what
+/// only a whole recipe does (modules moved to the GPU with their buffers, tensors made on the right
+/// device, every op of the step present on CUDA). Strict float32 on both sides; metrics agree to 1e-3 (relative, or absolute below 1)
 /// after three steps, where cuDNN's and the CPU's different summation orders have compounded.
 /// Skips on a machine where the CUDA backend cannot start.
 /// </summary>
+[Collection(nameof(CudaGpu))]
 public class CudaRecipeTests
 {
     private const int Batch = 4, Steps = 3;
@@ -47,7 +48,7 @@ public class CudaRecipeTests
     {
         var cpu = Run(name, Device.Cpu);
         var cuda = Run(name, Device.Cuda);
-        using var recipe = Trainer.CreateRecipe(name, "{}", Device.Cpu, seed: 5);
+        using var recipe = Trainer.CreateRecipe(name, SmallRecipes.Options(name), Device.Cpu, seed: 5);
         for (int step = 0; step < Steps; step++)
             for (int i = 0; i < cpu[step].Length; i++)
             {
@@ -60,7 +61,7 @@ public class CudaRecipeTests
     /// <summary>The metrics of the recipe's first steps on one fixed batch, read back after each.</summary>
     private static double[][] Run(string name, Device device)
     {
-        using var recipe = Trainer.CreateRecipe(name, "{}", device, seed: 5);
+        using var recipe = Trainer.CreateRecipe(name, SmallRecipes.Options(name), device, seed: 5);
         using var scope = new TensorScope();
         var image = recipe.Generate(recipe.SampleLatent(1, new Generator(0)));
         var range = recipe.DataRange;
@@ -72,31 +73,5 @@ public class CudaRecipeTests
             metrics[step] = [.. recipe.Step(real).Select(m => m.Item())];
         }
         return metrics;
-    }
-}
-
-/// <summary>The CUDA backend for tests that need a GPU; skips the test with the reason when there is none.</summary>
-internal static class CudaGpu
-{
-    private static readonly Lazy<(CudaBackend? Backend, string? Reason)> Gpu = new(() =>
-    {
-        try
-        {
-            return (CudaBackend.Instance, null);
-        }
-        catch (CudaUnavailableException e)
-        {
-            return (null, e.Message);
-        }
-    });
-
-    /// <summary>Whether this machine has no usable GPU (the reason is then set).</summary>
-    public static bool Missing => Gpu.Value.Backend is null;
-
-    public static CudaBackend Require()
-    {
-        var (backend, reason) = Gpu.Value;
-        if (backend is null) Assert.Skip($"no CUDA GPU: {reason}");
-        return backend;
     }
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using RawGan.Backends.Cuda;
 using RawGan.Recipes;
 using RawGan.Training;
@@ -11,10 +10,9 @@ namespace RawGan.Tests;
 /// differences: 1e-4 relative), including a short batch that runs eagerly between replays; a step that
 /// reads back cannot be captured, and says why. Skips on a machine where the CUDA backend cannot start.
 /// </summary>
+[Collection(nameof(CudaGpu))]
 public class CudaStepGraphTests
 {
-    private static readonly string TinyDcgan = JsonSerializer.Serialize(new DcganOptions { Size = 32, Nz = 8, Ngf = 8, Ndf = 8 });
-
     [Theory]
     [InlineData("dcgan", 4)]
     [InlineData("began", 2)]
@@ -22,7 +20,7 @@ public class CudaStepGraphTests
     public void Replays_TrainAsEagerSteps(string name, int batch)
     {
         CudaGpu.Require();
-        string options = name == "dcgan" ? TinyDcgan : "{}";
+        string options = SmallRecipes.Options(name);
         int[] batches = [batch, batch, batch, batch, batch - 1, batch, batch];
         var eager = Train(name, options, batches, graph: false);
         var graphed = Train(name, options, batches, graph: true);

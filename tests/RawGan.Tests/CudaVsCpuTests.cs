@@ -18,6 +18,7 @@ namespace RawGan.Tests;
 /// - matmul, convolution: L2 error 1e-5 of the output's L2 norm in strict float32 (error over norm; the
 ///   brief's 1e-4 with margin), TF32 5e-3; batch norm 1e-5 of the norm.
 /// </summary>
+[Collection(nameof(CudaGpu))]
 public class CudaVsCpuTests
 {
     private readonly int _seed = Random.Shared.Next();
