@@ -173,6 +173,17 @@ CUresult host_copy_check(CUstream stream, const void* host, size_t bytes)
     LOCKED;          \
     if (!has_context()) return INVALID_CONTEXT
 
+namespace {
+template <class Handle>
+CUresult destroy(Handle* handle)
+{
+    NEED_CONTEXT;
+    if (!handle) return INVALID_HANDLE;
+    delete handle;
+    return SUCCESS;
+}
+}  // namespace
+
 extern "C" {
 
 // ---- initialization, version, errors ----
@@ -473,13 +484,7 @@ CUresult cuEventCreate(CUevent* event, unsigned flags)
     return SUCCESS;
 }
 
-CUresult cuEventDestroy_v2(CUevent event)
-{
-    NEED_CONTEXT;
-    if (!event) return INVALID_HANDLE;
-    delete event;
-    return SUCCESS;
-}
+CUresult cuEventDestroy_v2(CUevent event) { return destroy(event); }
 
 CUresult cuEventRecord(CUevent event, CUstream stream)
 {
@@ -657,21 +662,9 @@ CUresult cuGraphLaunch(CUgraphExec exec, CUstream stream)
     });
 }
 
-CUresult cuGraphExecDestroy(CUgraphExec exec)
-{
-    NEED_CONTEXT;
-    if (!exec) return INVALID_HANDLE;
-    delete exec;
-    return SUCCESS;
-}
+CUresult cuGraphExecDestroy(CUgraphExec exec) { return destroy(exec); }
 
-CUresult cuGraphDestroy(CUgraph graph)
-{
-    NEED_CONTEXT;
-    if (!graph) return INVALID_HANDLE;
-    delete graph;
-    return SUCCESS;
-}
+CUresult cuGraphDestroy(CUgraph graph) { return destroy(graph); }
 
 // ---- work from the emulated cuBLAS and cuDNN (submit.h) ----
 
