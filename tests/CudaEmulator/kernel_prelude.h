@@ -24,13 +24,10 @@
 
 #define __global__
 #define __device__
-#define __host__
 #define __forceinline__ inline
-#define __launch_bounds__(...)
 // Blocks run one at a time (the driver holds a lock around every launch), so one static copy is
 // exactly "one copy shared by the threads of the running block".
 #define __shared__ static
-#define __constant__ static const
 
 struct alignas(16) float4 { float x, y, z, w; };
 struct alignas(8) float2 { float x, y; };
@@ -42,15 +39,13 @@ inline thread_local uint3 threadIdx, blockIdx;
 inline thread_local dim3 blockDim, gridDim;
 
 // ---- device math and bit casts ----
-// expf, logf, fmaxf, ... are the C library's (math.h), as NVRTC's device library mirrors them.
+// Only what kernels/ uses. expf, logf, fmaxf, ... are the C library's (math.h), as NVRTC's
+// device library mirrors them.
 inline float __fmaf_rn(float a, float b, float c) { return std::fmaf(a, b, c); }
-inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
 template <class To, class From> inline To emu_bits(From v) { static_assert(sizeof(To) == sizeof(From)); To t; std::memcpy(&t, &v, sizeof t); return t; }
 inline unsigned int __float_as_uint(float x) { return emu_bits<unsigned int>(x); }
 inline float __uint_as_float(unsigned int x) { return emu_bits<float>(x); }
-inline int __float_as_int(float x) { return emu_bits<int>(x); }
 inline float __int_as_float(int x) { return emu_bits<float>(x); }
-inline long long __double_as_longlong(double x) { return emu_bits<long long>(x); }
 inline double __longlong_as_double(long long x) { return emu_bits<double>(x); }
 
 namespace emu {

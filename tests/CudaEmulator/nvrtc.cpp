@@ -160,7 +160,7 @@ extern "C" nvrtcResult nvrtcCompileProgram(nvrtcProgram prog, int numOptions, co
     // One launcher per extern "C" __global__ function, appended after the source.
     std::ostringstream module;
     module << "#include \"" << p.name << "\"\n";
-    static const std::regex kernel(R"(extern\s+"C"\s+__global__\s+(?:__launch_bounds__\([^)]*\)\s+)?void\s+(\w+)\s*\()");
+    static const std::regex kernel(R"(extern\s+"C"\s+__global__\s+void\s+(\w+)\s*\()");
     for (std::sregex_iterator m(p.source.begin(), p.source.end(), kernel), end; m != end; ++m)
         module << "RAWGAN_EMU_KERNEL(" << (*m)[1] << ")\n";
     bool written = write_file(dir + "/" + p.name, p.source) && write_file(dir + "/module.cpp", module.str());
