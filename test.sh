@@ -44,10 +44,14 @@ if [ $# -eq 0 ]; then
   emulation=tests/CudaEmulator/bin
   reason=$(tests/CudaEmulator/build.sh "$emulation" 2>&1); built=$?
   if [ $built -eq 0 ]; then
-    # Kernels compiled once stay in the emulation's own cache (its NVRTC reports version 0.0).
+    # Kernels compiled once stay in the emulation's own cache. Its NVRTC always reports version 0.0,
+    # so the cache is named by what compiles them (the prelude and the compile command): a change
+    # there starts an empty one.
+    cache="cache-$(cat tests/CudaEmulator/kernel_prelude.h tests/CudaEmulator/nvrtc.cpp | sha256sum | cut -c1-16)"
+    find "$emulation" -maxdepth 1 -name 'cache*' ! -name "$cache" -exec rm -rf {} +
     RAWGAN_LIBCUDA="$PWD/$emulation/libcuda.so.1" RAWGAN_LIBNVRTC="$PWD/$emulation/libnvrtc.so.13" \
     RAWGAN_LIBCUBLAS="$PWD/$emulation/libcublas.so.13" RAWGAN_LIBCUDNN="$PWD/$emulation/libcudnn.so.9" \
-    RAWGAN_CACHE="$PWD/$emulation/cache" \
+    RAWGAN_CACHE="$PWD/$emulation/$cache" \
       run_tests "CUDA tests on the host emulation" -class 'RawGan.Tests.Cuda*'
   elif [ $built -eq 2 ]; then  # a machine the emulation cannot run on: said, not failed
     runs="$runs; CUDA host emulation not run: $(echo "$reason" | tail -n 1)"
