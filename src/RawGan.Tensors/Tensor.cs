@@ -106,6 +106,21 @@ public sealed partial class Tensor : IDisposable
         return t;
     }
 
+    /// <summary>A float32 tensor from bytes, element i being <paramref name="values"/>[data[i]] (256 values:
+    /// what each byte value stands for, e.g. pixels 0..255 mapped onto [-1, 1]). A GPU receives the bytes
+    /// and widens them itself, so an image batch crosses the bus at a quarter of its float size.</summary>
+    public static Tensor FromUInt8(ReadOnlySpan<byte> data, int[] shape, ReadOnlySpan<float> values, Device? device = null)
+    {
+        int n = RawGan.Shape.NumEl(shape);
+        if (data.Length != n)
+            throw new ArgumentException($"{data.Length} bytes do not fill a tensor of shape {RawGan.Shape.Format(shape)} ({n} elements)");
+        if (values.Length != 256)
+            throw new ArgumentException($"{values.Length} values given; a byte has 256");
+        var t = Empty(shape, DType.Float32, device);
+        t.Backend.CopyFromHostUInt8(t, data, values);
+        return t;
+    }
+
     // ---- reading back ----
 
     public byte[] ToBytes()

@@ -87,6 +87,27 @@ public class CudaHostCopyTests
             Assert.True(sources[k].AsSpan().SequenceEqual(uploaded[k].ToFloatArray()), $"upload {k} ({sizes[k]} floats) arrived changed");
     }
 
+    [Fact]
+    public void UInt8Upload_GivesTheCpusFloats_BitForBit()
+    {
+        CudaGpu.Require();
+        using var scope = new TensorScope();
+        var values = Images.PixelRange.MinusOneToOne.ByteValues();
+        var random = new Random(5);
+        // Odd lengths run the kernel's scalar tail; a destination at an odd offset, its scalar path.
+        foreach (int n in new[] { 0, 1, 3, 4, 5, 1000, 300_001, 2_000_003 })
+        {
+            var bytes = new byte[n];
+            random.NextBytes(bytes);
+            var expected = Tensor.FromUInt8(bytes, [n], values).ToFloatArray();
+            Assert.Equal(expected, Tensor.FromUInt8(bytes, [n], values, Device.Cuda).ToFloatArray());
+            var buffer = Tensor.Zeros([n + 1], device: Device.Cuda);
+            var shifted = buffer.Slice(0, 1, n + 1);
+            shifted.Backend.CopyFromHostUInt8(shifted, bytes, values);
+            Assert.Equal([0f, .. expected], buffer.ToFloatArray());
+        }
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

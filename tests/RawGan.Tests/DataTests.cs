@@ -81,21 +81,19 @@ public sealed class DataTests : IDisposable
         }
     }
 
-    static int ImageNumber(float[] data, int image, int size)
+    static int ImageNumber(byte[] pixels, int image, int size)
     {
         int plane = size * size;
-        byte low = PixelRange.MinusOneToOne.ToByte(data[image * 3 * plane]);
-        byte high = PixelRange.MinusOneToOne.ToByte(data[image * 3 * plane + plane]);
-        return low + 256 * high;
+        return pixels[image * 3 * plane] + 256 * pixels[image * 3 * plane + plane];
     }
 
-    static List<float[]> Take(BatchLoader loader, int batches)
+    static List<byte[]> Take(BatchLoader loader, int batches)
     {
-        var taken = new List<float[]>();
+        var taken = new List<byte[]>();
         for (int i = 0; i < batches; i++)
         {
             using var batch = loader.Next();
-            taken.Add((float[])batch.Data.Clone());
+            taken.Add((byte[])batch.Pixels.Clone());
         }
         return taken;
     }
@@ -442,7 +440,7 @@ public sealed class DataTests : IDisposable
     {
         var data = new NumberedImages(count: 50, size: 4);
         var options = new BatchLoaderOptions { BatchSize = 8, Seed = 42, HorizontalFlip = true, Workers = 2 };
-        List<float[]> a, b, c;
+        List<byte[]> a, b, c;
         using (var loader = new BatchLoader(data, options)) a = Take(loader, 12);
         using (var loader = new BatchLoader(data, options with { Workers = 1, Prefetch = 1 })) b = Take(loader, 12);
         using (var loader = new BatchLoader(data, options with { Seed = 43 })) c = Take(loader, 12);
@@ -456,7 +454,7 @@ public sealed class DataTests : IDisposable
     {
         var data = new NumberedImages(count: 10, size: 4);
         var options = new BatchLoaderOptions { BatchSize = 3, Seed = 5, HorizontalFlip = true };
-        List<float[]> uninterrupted;
+        List<byte[]> uninterrupted;
         using (var loader = new BatchLoader(data, options)) uninterrupted = Take(loader, 10);
 
         LoaderPosition saved;
@@ -494,7 +492,7 @@ public sealed class DataTests : IDisposable
             using var batch = loader.Next();
             int plane = Size * Size, mirrored = 0;
             for (int i = 0; i < 64; i++)
-                if (batch.Data[i * 3 * plane + 2 * plane] < 0) mirrored++; // blue at x=0 is dark only when flipped
+                if (batch.Pixels[i * 3 * plane + 2 * plane] == 0) mirrored++; // blue at x=0 is dark only when flipped
             return mirrored;
         }
         Assert.Equal(0, Mirrored(false));
@@ -509,9 +507,10 @@ public sealed class DataTests : IDisposable
         {
             using var loader = new BatchLoader(data, new BatchLoaderOptions { BatchSize = 2, Range = range });
             using var batch = loader.Next();
-            Assert.Equal(range.Low, batch.Data.Min());
-            Assert.Equal(range.High, batch.Data.Max());
-            Assert.Equal(2 * 3 * 2 * 2, batch.Data.Length);
+            var floats = batch.ToTensor(Device.Cpu).ToFloatArray();
+            Assert.Equal(range.Low, floats.Min());
+            Assert.Equal(range.High, floats.Max());
+            Assert.Equal(2 * 3 * 2 * 2, floats.Length);
         }
     }
 

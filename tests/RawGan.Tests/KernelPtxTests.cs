@@ -80,6 +80,15 @@ public partial class KernelPtxTests
     }
 
     [Fact]
+    public void UInt8Kernel_TakesTheTableItsLauncherPasses()
+    {
+        var k = UInt8Kernels.ToFloat;
+        var sizes = ParameterSizes(CompileToPtx(KernelsDirectory(), k.File))[k.Name];
+        Assert.Equal(4, sizes.Length);
+        Assert.Equal(Unsafe.SizeOf<ByteValues>(), sizes[3].Size);
+    }
+
+    [Fact]
     public void EmbeddedKernels_AreTheRepositoryFiles()
     {
         var kernels = KernelsDirectory();

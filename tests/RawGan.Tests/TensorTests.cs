@@ -16,6 +16,19 @@ public class TensorTests
     }
 
     [Fact]
+    public void FromUInt8_MapsEachByteThroughTheTable_AndRefusesWrongLengths()
+    {
+        var values = Enumerable.Range(0, 256).Select(b => b * 0.5f - 3f).ToArray();
+        var x = Tensor.FromUInt8([0, 255, 7, 128, 1, 2], [2, 3], values);
+        Assert.Equal([2, 3], x.Shape);
+        Assert.Equal([-3f, 124.5f, 0.5f, 61f, -2.5f, -2f], x.ToFloatArray());
+        Assert.Throws<ArgumentException>(() => Tensor.FromUInt8([1, 2, 3], [2, 2], values));
+        Assert.Throws<ArgumentException>(() => Tensor.FromUInt8([1, 2, 3, 4], [2, 2], values[..255]));
+        var view = Tensor.Zeros([4, 2]).Transpose(0, 1);
+        Assert.Throws<ArgumentException>(() => view.Backend.CopyFromHostUInt8(view, new byte[8], values));
+    }
+
+    [Fact]
     public void Broadcasting_Add_MatchesHandComputedValues()
     {
         var a = Tensor.FromArray([1f, 2f, 3f], [3, 1]);

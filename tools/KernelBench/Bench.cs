@@ -21,6 +21,9 @@ internal sealed record ElementwiseCase(
     Action<Tensor[], Tensor[]>? RunRaw = null,
     bool Bitwise = false);
 
+/// <summary>An upload from host memory and the bytes it copies from the host.</summary>
+internal sealed record UploadCase(string Name, long HostBytes, Action Upload);
+
 /// <summary>A cuDNN call at one shape, its floating-point operations (0: none counted) and bytes.</summary>
 internal sealed record CudnnCase(string Name, double Flops, long Bytes, Func<Tensor[]> Setup, Action<IBackend, Tensor[]> Run);
 
@@ -80,6 +83,27 @@ internal sealed class Bench(CudaBackend cuda, bool quick)
         double gbs = c.Bytes / (ms * 1e-3) / 1e9;
         var line = string.Create(CultureInfo.InvariantCulture, $"{c.Name,-44} {ms,9:F4} {tflops,8:F1} {gbs,8:F0}");
         return (line, new() { ["op"] = c.Name, ["ms"] = ms, ["TFLOPs"] = tflops, ["GBs"] = gbs });
+    }
+
+    /// <summary>Host-side time of an upload until the device has it (the pinned-memory staging and the
+    /// copy, and for bytes the widening kernel): wall clock around the call and a synchronize, median.</summary>
+    public (string Line, Dictionary<string, object> Json) RunUpload(UploadCase c)
+    {
+        using var scope = new TensorScope();
+        var times = new double[_repeats];
+        for (int r = -3; r < _repeats; r++)
+        {
+            cuda.Synchronize();
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            using (new TensorScope()) c.Upload();
+            cuda.Synchronize();
+            if (r >= 0) times[r] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+        Array.Sort(times);
+        double ms = times[times.Length / 2];
+        double gbs = c.HostBytes / (ms * 1e-3) / 1e9;
+        var line = string.Create(CultureInfo.InvariantCulture, $"{c.Name,-44} {ms,9:F4} {c.HostBytes / 1e6,8:F2} {gbs,8:F1}");
+        return (line, new() { ["upload"] = c.Name, ["ms"] = ms, ["host_MB"] = c.HostBytes / 1e6, ["GBs"] = gbs });
     }
 
     /// <summary>The same case on the CPU backend from the same inputs, compared elementwise.</summary>

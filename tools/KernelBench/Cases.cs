@@ -238,6 +238,20 @@ internal static class Cases
         }
     }
 
+    /// <summary>A training batch (DCGAN-64, 128 images) reaching the GPU as the trainer sends it
+    /// (Batch.ToTensor: bytes, widened on the device) and as floats converted on the host.</summary>
+    public static IEnumerable<UploadCase> Uploads()
+    {
+        int[] shape = [128, 3, 64, 64];
+        int n = Shape.NumEl(shape);
+        var pixels = new byte[n];
+        new Random(3).NextBytes(pixels);
+        var values = Enumerable.Range(0, 256).Select(b => b / 127.5f - 1f).ToArray();
+        var floats = pixels.Select(b => values[b]).ToArray();
+        yield return new("batch 128x3x64x64 as float32", n * F, () => Tensor.FromArray(floats, shape, Device.Cuda));
+        yield return new("batch 128x3x64x64 as uint8, widened on GPU", n, () => Tensor.FromUInt8(pixels, shape, values, Device.Cuda));
+    }
+
     private static Tensor[] Backward(int[] a, int c)
     {
         var x = Randn(a);

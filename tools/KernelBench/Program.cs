@@ -12,7 +12,8 @@ using RawGan.KernelBench;
 // lists), validated against the CPU backend first, then timed with CUDA events (warm-up, median of
 // repeats, inputs rotated through more memory than the 50 MB L2 holds). Prints GB/s and the
 // percentage of the device-to-device copy bandwidth measured on a 1 GiB buffer; cuDNN convolutions
-// and batch norm at DCGAN-64 sizes in ms and TFLOP/s. Usage: KernelBench [--json path] [--quick]
+// and batch norm at DCGAN-64 sizes in ms and TFLOP/s; a training batch's upload as floats and as
+// bytes widened on the GPU, in host milliseconds. Usage: KernelBench [--json path] [--quick]
 var jsonPath = args.SkipWhile(a => a != "--json").Skip(1).FirstOrDefault();
 bool quick = args.Contains("--quick");
 
@@ -50,6 +51,15 @@ Console.WriteLine($"{"cuDNN and fused ops (DCGAN-64 b128, BEGAN-64 b16)",-44} {"
 foreach (var c in Cases.Dcgan().Concat(Cases.Began()))
 {
     var r = bench.RunCudnn(c);
+    results.Add(r.Json);
+    Console.WriteLine(r.Line);
+}
+
+Console.WriteLine();
+Console.WriteLine($"{"uploads (host time until on the device)",-44} {"ms",9} {"host MB",8} {"GB/s",8}");
+foreach (var c in Cases.Uploads())
+{
+    var r = bench.RunUpload(c);
     results.Add(r.Json);
     Console.WriteLine(r.Line);
 }

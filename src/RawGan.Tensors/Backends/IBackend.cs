@@ -46,6 +46,9 @@ public interface IBackend
     // ---- memory ----
     Storage Allocate(DType dtype, int count);
     void CopyFromHost(Tensor dst, ReadOnlySpan<byte> src);
+    /// <summary>dst[i] = values[src[i]]: host bytes (image pixels) into a contiguous float32 tensor, with
+    /// one float per byte value (256). A GPU copies the bytes and widens them on the device.</summary>
+    void CopyFromHostUInt8(Tensor dst, ReadOnlySpan<byte> src, ReadOnlySpan<float> values);
     void CopyToHost(Tensor src, Span<byte> dst);
     /// <summary>Queues a copy of contiguous src to host memory owned by the backend and returns without
     /// waiting (CopyToHost waits for all queued work); the read's Wait waits for this copy alone. The values

@@ -4,7 +4,7 @@ using System.Diagnostics;
 namespace RawGan.Data;
 
 /// <summary>
-/// Hands out shuffled batches of float NCHW images, prepared ahead on background threads so the
+/// Hands out shuffled batches of NCHW images (bytes; <see cref="Batch.ToTensor"/> makes floats), prepared ahead on background threads so the
 /// trainer does not wait. Each epoch is a fresh permutation fixed by (seed, epoch); the last
 /// incomplete batch is dropped. Batch k of epoch e holds the same images, flipped the same way,
 /// however the loader was started, so a run resumed from <see cref="Position"/> continues exactly.
@@ -14,7 +14,7 @@ public sealed class BatchLoader : IDisposable
 {
     readonly IImageDataset data;
     readonly BatchLoaderOptions options;
-    readonly float[] byteToFloat = new float[256];
+    readonly float[] byteValues;
     readonly Thread[] workers;
     readonly SemaphoreSlim aheadSlots;
     readonly CancellationTokenSource stop = new();
@@ -44,7 +44,7 @@ public sealed class BatchLoader : IDisposable
 
         this.data = data;
         this.options = options;
-        for (int i = 0; i < 256; i++) byteToFloat[i] = options.Range.FromByte((byte)i);
+        byteValues = options.Range.ByteValues();
         nextToClaim = nextToDeliver = (long)start.Epoch * BatchesPerEpoch + start.Batch;
         aheadSlots = new SemaphoreSlim(options.Prefetch);
         workers = new Thread[workerCount];
@@ -102,7 +102,7 @@ public sealed class BatchLoader : IDisposable
                 aheadSlots.Wait(stop.Token);
                 long ordinal;
                 lock (gate) ordinal = nextToClaim++;
-                if (!spare.TryTake(out var batch)) batch = new Batch(options.BatchSize, data.Size, Recycle);
+                if (!spare.TryTake(out var batch)) batch = new Batch(options.BatchSize, data.Size, byteValues, Recycle);
                 batch.Reuse();
                 Fill(batch, ordinal, pixels);
                 lock (gate)
@@ -135,7 +135,7 @@ public sealed class BatchLoader : IDisposable
             data.GetImage(order[slot], pixels);
             bool flip = options.HorizontalFlip
                 && (new SplitMix64(SplitMix64.Seed(options.Seed, position.Epoch, slot)).NextUInt64() & 1) == 1;
-            var target = batch.Data.AsSpan(i * 3 * plane, 3 * plane);
+            var target = batch.Pixels.AsSpan(i * 3 * plane, 3 * plane);
             var red = target[..plane];
             var green = target.Slice(plane, plane);
             var blue = target.Slice(2 * plane, plane);
@@ -145,9 +145,9 @@ public sealed class BatchLoader : IDisposable
                 for (int x = 0; x < size; x++)
                 {
                     int source = (row + (flip ? size - 1 - x : x)) * 3;
-                    red[row + x] = byteToFloat[pixels[source]];
-                    green[row + x] = byteToFloat[pixels[source + 1]];
-                    blue[row + x] = byteToFloat[pixels[source + 2]];
+                    red[row + x] = pixels[source];
+                    green[row + x] = pixels[source + 1];
+                    blue[row + x] = pixels[source + 2];
                 }
             }
         }

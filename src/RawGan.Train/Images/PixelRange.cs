@@ -12,6 +12,14 @@ public readonly record struct PixelRange(float Low, float High)
 
     public float FromByte(byte value) => Low + value * (High - Low) / 255f;
 
+    /// <summary>FromByte of each byte value 0..255: the table <see cref="Tensor.FromUInt8"/> takes.</summary>
+    public float[] ByteValues()
+    {
+        var values = new float[256];
+        for (int b = 0; b < 256; b++) values[b] = FromByte((byte)b);
+        return values;
+    }
+
     /// <summary>An RGB image, bytes in HWC order, as float planes in CHW order (one image of an NCHW batch).</summary>
     public void ToPlanes(ReadOnlySpan<byte> rgbHwc, Span<float> chw)
     {

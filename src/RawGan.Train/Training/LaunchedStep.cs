@@ -33,7 +33,7 @@ internal sealed class LaunchedStep : IDisposable
         // queued later on the same stream, which runs after the read below has copied the metrics.
         using var scope = new TensorScope();
         using var batch = loader.Next();
-        var real = Tensor.FromArray(batch.Data, [batch.Count, batch.Channels, batch.Size, batch.Size], device);
+        var real = batch.ToTensor(device);
         var metrics = graphed?.Step(real) ?? recipe.Step(real);
         return new LaunchedStep(step, learningRate, F.Concat([.. metrics.Select(m => m.Reshape(1))], 0).StartReadBack());
     }

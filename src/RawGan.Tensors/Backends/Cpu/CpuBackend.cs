@@ -29,6 +29,13 @@ public sealed partial class CpuBackend : IBackend
 
     public void CopyFromHost(Tensor dst, ReadOnlySpan<byte> src) => src.CopyTo(RawBytes(dst));
 
+    public void CopyFromHostUInt8(Tensor dst, ReadOnlySpan<byte> src, ReadOnlySpan<float> values)
+    {
+        UInt8Upload.Check(dst, src.Length, values.Length);
+        var y = Span<float>(dst);
+        for (int i = 0; i < src.Length; i++) y[i] = values[src[i]];
+    }
+
     public void CopyToHost(Tensor src, Span<byte> dst) => RawBytes(src).CopyTo(dst);
 
     /// <summary>Work on the CPU is done when its call returns, so the copy is taken now.</summary>

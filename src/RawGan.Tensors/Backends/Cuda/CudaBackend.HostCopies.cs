@@ -3,6 +3,7 @@ namespace RawGan.Backends.Cuda;
 // Inside the namespace so that "Cuda" names the driver bindings, not this namespace.
 using System.Numerics;
 using RawGan.Backends.Cuda.Interop;
+using RawGan.Backends.Cuda.Kernels;
 
 // Copies between host and device memory. Uploads go through two pinned staging buffers used in turn,
 // so queuing one never waits for the stream to reach it; a buffer is rewritten once its own previous
@@ -26,24 +27,51 @@ public sealed partial class CudaBackend
 
     /// <summary>Returns once src is copied to pinned memory (src may then be reused); the transfer to the
     /// device is queued on the stream after earlier work.</summary>
-    public unsafe void CopyFromHost(Tensor dst, ReadOnlySpan<byte> src)
+    public void CopyFromHost(Tensor dst, ReadOnlySpan<byte> src)
     {
         Enter();
         NotWhileCapturing("a copy from host memory");
         RequireContiguous("CopyFromHost", dst);
         CheckBytes("CopyFromHost", dst, src.Length);
+        Upload(Ptr(dst), src);
+    }
+
+    /// <summary>As <see cref="CopyFromHost"/>, but only the bytes cross the bus, a quarter of the
+    /// floats: kernels/uint8.cu widens them on the device from a scratch block.</summary>
+    public void CopyFromHostUInt8(Tensor dst, ReadOnlySpan<byte> src, ReadOnlySpan<float> values)
+    {
+        Enter();
+        NotWhileCapturing("a copy from host memory");
+        UInt8Upload.Check(dst, src.Length, values.Length);
+        if (src.Length == 0) return;
+        // Freed at once: the allocator hands the block out again only to work queued after the kernel.
+        var bytes = Allocator.Allocate(src.Length, Stream);
+        try
+        {
+            Upload(bytes.Pointer, src);
+            UInt8Kernels.LaunchToFloat(Kernels, Ptr(dst), bytes.Pointer, src.Length, values);
+        }
+        finally
+        {
+            Allocator.Free(bytes);
+        }
+    }
+
+    /// <summary>Queues the copy of src to device memory at dst, staged through pinned memory when small enough.</summary>
+    private unsafe void Upload(CUdeviceptr dst, ReadOnlySpan<byte> src)
+    {
         if (src.Length == 0) return;
         if (src.Length > StagedUploadLimit)
         {
             // The driver stages pageable bytes itself before returning.
-            fixed (byte* p = src) Cuda.Check(Cuda.cuMemcpyHtoDAsync_v2(Ptr(dst), p, (nuint)src.Length, Stream));
+            fixed (byte* p = src) Cuda.Check(Cuda.cuMemcpyHtoDAsync_v2(dst, p, (nuint)src.Length, Stream));
             return;
         }
         lock (_hostCopies)
         {
             var buffer = NextStagingBuffer(src.Length);
             src.CopyTo(buffer.Bytes(src.Length));
-            Cuda.Check(Cuda.cuMemcpyHtoDAsync_v2(Ptr(dst), buffer.Pointer, (nuint)src.Length, Stream));
+            Cuda.Check(Cuda.cuMemcpyHtoDAsync_v2(dst, buffer.Pointer, (nuint)src.Length, Stream));
             buffer.RecordCopy(Stream);
         }
     }
