@@ -141,6 +141,15 @@ public class BenchTests
     }
 
     [Fact]
+    public void Profile_OnTheCpu_FailsWithExitCodeOne()
+    {
+        var (code, output, error) = Run("bench", "train", "dcgan", "--batch", "2", "--device", "cpu", "--profile");
+        Assert.Equal(1, code);
+        Assert.Contains("--profile times GPU work with CUDA events: it needs --device cuda", error);
+        Assert.Empty(output);
+    }
+
+    [Fact]
     public void SizeTheRecipeCannotMake_FailsWithExitCodeOne()
     {
         var (code, _, error) = Run("bench", "train", "tfdcgan", "--batch", "2", "--size", "64", "--device", "cpu");

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs ON the GPU machine (no .NET needed): unpacks the archive made by tools/gpu/publish.sh,
 # then `rawgan doctor`, the CUDA tests, KernelBench, `bench train` of dcgan (batch 128) and
-# began (batch 16) in tf32 and bf16, eager and CUDA graph, and 300 steps of `rawgan train dcgan`
+# began (batch 16) in tf32 and bf16, eager and CUDA graph, their GPU profiles (--profile), and 300 steps of `rawgan train dcgan`
 # (batch 128, eager and graph) for the training loop's images/s, writing every log to $OUT (or ./gpu-logs).
 # Usage: bash run.sh path/to/rawgan-gpu.tar.xz [extra xunit arguments, e.g. -method '*Conv*']
 set -uo pipefail
@@ -43,6 +43,17 @@ for args in "dcgan --batch 128" "began --batch 16"; do
   done
 done
 cat "$out/bench-train.jsonl"
+
+echo "== bench train --profile: GPU time per kernel and cuDNN/cuBLAS call (eager steps)"
+for args in "dcgan --batch 128" "began --batch 16"; do
+  for precision in tf32 bf16; do
+    # shellcheck disable=SC2086  # args holds several words
+    "$app/train/rawgan" bench train $args --device cuda --precision $precision --iters 5 --profile >> "$out/profile.txt" 2>&1 ||
+      echo "bench train $args --precision $precision --profile failed (see profile.txt)"
+    echo >> "$out/profile.txt"
+  done
+done
+grep -E '^(bench train|profile )' "$out/profile.txt"
 
 echo "== train dcgan b128 on synthetic faces: the whole loop (loader, upload, step, metrics), beside bench train's step alone"
 for graph in off on; do

@@ -48,6 +48,10 @@ public sealed record BenchResult
     /// <summary>CPU: gen-2 collections in all the timed iterations.</summary>
     public int? Gen2Collections { get; init; }
     public required IReadOnlyDictionary<string, string> Versions { get; init; }
+    /// <summary>`--profile` (CUDA): GPU time per kernel and library call over further eager iterations, largest first.</summary>
+    public IReadOnlyList<ProfileEntry>? Profile { get; init; }
+    /// <summary>`--profile`: wall time per profiled iteration (the events add a little host time per launch).</summary>
+    public double? ProfiledMsPerIter { get; init; }
 
     private static readonly JsonSerializerOptions JsonOptions = new()
     {
@@ -76,5 +80,15 @@ public sealed record BenchResult
             yield return string.Create(c, $"memory    peak working set {PeakMemMb:F0} MB, {TensorPeakMb:F0} MB in tensors; {AllocMbPerIter:F0} MB allocated and {GcPauseMsPerIter:F1} ms GC pause per iteration, {Gen2Collections} gen-2 GCs");
         }
         yield return "versions  " + string.Join(", ", Versions.Select(kv => $"{kv.Key} {kv.Value}"));
+        if (Profile is null) yield break;
+        double busy = Profile.Sum(p => p.MsPerIter);
+        yield return "";
+        yield return string.Create(c, $"profile   {Iters} eager iterations: the GPU worked {busy:F3} of {ProfiledMsPerIter:F3} ms per iteration ({100 * busy / ProfiledMsPerIter:F0} %); the rest is launch and host time");
+        yield return string.Create(c, $"{"ms/iter",9} {"%",5} {"calls",6}  work");
+        foreach (var p in Profile)
+            yield return string.Create(c, $"{p.MsPerIter,9:F3} {100 * p.MsPerIter / busy,5:F1} {p.CallsPerIter,6:0.##}  {p.Name}");
     }
 }
+
+/// <summary>One row of a `--profile`: a kernel or library call, its calls and GPU milliseconds per iteration.</summary>
+public sealed record ProfileEntry(string Name, double CallsPerIter, double MsPerIter);

@@ -9,7 +9,7 @@ using RawGan.Training;
 namespace RawGan.Bench;
 
 /// <summary>What `rawgan bench train` was asked to time.</summary>
-public sealed record TrainBenchSettings(string Recipe, int Batch, int? Size, string Precision, int Warmup, int Iters, ulong Seed = 0, bool Graph = false);
+public sealed record TrainBenchSettings(string Recipe, int Batch, int? Size, string Precision, int Warmup, int Iters, ulong Seed = 0, bool Graph = false, bool Profile = false);
 
 /// <summary>
 /// Times training iterations of a recipe: the recipe is built as `rawgan train` builds it
@@ -18,6 +18,7 @@ public sealed record TrainBenchSettings(string Recipe, int Batch, int? Size, str
 /// own tensor scope, followed by <see cref="IBackend.Synchronize"/> so that the GPU's queued work is
 /// inside the time. The metrics stay on the device (the trainer reads them; a benchmark need not).
 /// With Graph, iterations are <see cref="GraphedSteps"/>: the first warm-up one eager, the second captured, the timed ones replays.
+/// With Profile (CUDA), as many eager iterations again run under the <see cref="CudaProfiler"/> after the timed ones.
 /// </summary>
 public static class TrainBench
 {
@@ -30,6 +31,8 @@ public static class TrainBench
 
     private static BenchResult Measure(TrainBenchSettings settings, Device device)
     {
+        if (settings.Profile && device != Device.Cuda)
+            throw new ArgumentException("--profile times GPU work with CUDA events: it needs --device cuda");
         if (settings.Graph && settings.Warmup < 2)
             throw new ArgumentException("--graph on needs --warmup 2 or more: the first iteration runs eagerly and the second is captured, neither is a replay");
         var entry = BenchRecipes.Get(settings.Recipe);
@@ -56,6 +59,7 @@ public static class TrainBench
         allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
         double pauseMs = (GC.GetTotalPauseDuration() - pause).TotalMilliseconds;
         gen2 = GC.CollectionCount(2) - gen2;
+        var (profile, profiledMs) = settings.Profile ? RunProfile(recipe, real, settings.Iters) : (null, (double?)null);
 
         bool cuda = device == Device.Cuda;
         var memory = cuda ? CudaBackend.Instance.Allocator.Stats : default;
@@ -82,7 +86,28 @@ public static class TrainBench
             GcPauseMsPerIter = cuda ? null : pauseMs / times.Length,
             Gen2Collections = cuda ? null : gen2,
             Versions = Versions(device),
+            Profile = profile,
+            ProfiledMsPerIter = profiledMs,
         };
+    }
+
+    /// <summary>GPU time per kernel and library call over <paramref name="iters"/> eager steps (a graph's
+    /// replay cannot be split into its kernels), and their wall time per iteration.</summary>
+    private static (IReadOnlyList<ProfileEntry>, double?) RunProfile(IGanRecipe recipe, Tensor real, int iters)
+    {
+        var cuda = CudaBackend.Instance;
+        double wall = 0;
+        cuda.Profiler.Start();
+        IReadOnlyList<ProfileRow> rows;
+        try
+        {
+            for (int i = 0; i < iters; i++) wall += Iterate(recipe.Step, real, cuda);
+        }
+        finally
+        {
+            rows = cuda.Profiler.Stop();
+        }
+        return ([.. rows.Select(r => new ProfileEntry(r.Name, (double)r.Calls / iters, r.Milliseconds / iters))], wall / iters);
     }
 
     /// <summary>One timed training iteration, from the first op queued to the last one finished.</summary>

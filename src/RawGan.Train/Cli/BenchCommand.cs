@@ -32,13 +32,14 @@ public static class BenchCommand
         var iters = new Option<int>("--iters") { Description = "Timed iterations; the report gives their median, min and max.", DefaultValueFactory = _ => 20 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the initialisation, noise and random batch.", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of the report." };
+        var profile = new Option<bool>("--profile") { Description = "CUDA: then run --iters eager iterations more and list the GPU time of each kernel and cuDNN/cuBLAS call per iteration." };
         AtLeast(batch, 1);
         AtLeast(warmup, 0);
         AtLeast(iters, 1);
 
         var command = new Command("train", "Time training iterations of a recipe: ms per iteration, images/s, TFLOP/s, peak memory.");
         command.Arguments.Add(recipe);
-        foreach (var o in new Option[] { batch, size, device, precision, graph, warmup, iters, seed, json }) command.Options.Add(o);
+        foreach (var o in new Option[] { batch, size, device, precision, graph, warmup, iters, seed, json, profile }) command.Options.Add(o);
         command.SetAction(parsed =>
         {
             try
@@ -47,7 +48,7 @@ public static class BenchCommand
                 var target = DeviceChoice.Resolve(parsed.GetValue(device)!, error);
                 var settings = new TrainBenchSettings(parsed.GetValue(recipe)!, parsed.GetValue(batch), parsed.GetValue(size),
                     parsed.GetValue(precision)!, parsed.GetValue(warmup), parsed.GetValue(iters), parsed.GetValue(seed),
-                    parsed.GetValue(graph) == "on");
+                    parsed.GetValue(graph) == "on", parsed.GetValue(profile));
                 var result = TrainBench.Run(settings, target);
                 if (parsed.GetValue(json)) output.WriteLine(result.ToJson());
                 else foreach (var line in result.Describe()) output.WriteLine(line);

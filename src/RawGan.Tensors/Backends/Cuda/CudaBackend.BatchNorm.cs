@@ -24,6 +24,7 @@ public sealed partial class CudaBackend
         var (xDesc, statsDesc) = BatchNormDescriptors("BatchNormForwardTraining", x, y);
         CheckChannels("BatchNormForwardTraining", x, saveMean, saveInvStd, gamma, beta, runningMean, runningVar);
         float one = 1, zero = 0;
+        using var timed = Profiler.Active ? Profiler.Time($"cudnn batch norm forward training {RawGan.Shape.Format(x.Shape)}") : default;
         Cudnn.Check(Cudnn.cudnnBatchNormalizationForwardTraining(CudnnHandle, cudnnBatchNormMode_t.CUDNN_BATCHNORM_SPATIAL,
             &one, &zero, xDesc, Ptr(x), xDesc, Ptr(y), statsDesc, Ptr(gamma), Ptr(beta),
             momentum, PtrOrNull(runningMean), PtrOrNull(runningVar), eps, Ptr(saveMean), Ptr(saveInvStd)));
@@ -36,6 +37,7 @@ public sealed partial class CudaBackend
         var (xDesc, statsDesc) = BatchNormDescriptors("BatchNormForwardInference", x, y);
         CheckChannels("BatchNormForwardInference", x, gamma, beta, runningMean, runningVar);
         float one = 1, zero = 0;
+        using var timed = Profiler.Active ? Profiler.Time($"cudnn batch norm forward inference {RawGan.Shape.Format(x.Shape)}") : default;
         Cudnn.Check(Cudnn.cudnnBatchNormalizationForwardInference(CudnnHandle, cudnnBatchNormMode_t.CUDNN_BATCHNORM_SPATIAL,
             &one, &zero, xDesc, Ptr(x), xDesc, Ptr(y), statsDesc, Ptr(gamma), Ptr(beta), Ptr(runningMean), Ptr(runningVar), eps));
     }
@@ -49,6 +51,7 @@ public sealed partial class CudaBackend
         // (PyTorch's default when the statistics came from elsewhere).
         double eps = _bnEpsilon.TryGetValue(saveInvStd.Storage, out var saved) ? saved.Value : 1e-5;
         float one = 1, zero = 0;
+        using var timed = Profiler.Active ? Profiler.Time($"cudnn batch norm backward {RawGan.Shape.Format(x.Shape)}") : default;
         Cudnn.Check(Cudnn.cudnnBatchNormalizationBackward(CudnnHandle, cudnnBatchNormMode_t.CUDNN_BATCHNORM_SPATIAL,
             &one, &zero, &one, &zero, xDesc, Ptr(x), xDesc, Ptr(dy), xDesc, Ptr(dx),
             statsDesc, Ptr(gamma), Ptr(dGamma), Ptr(dBeta), eps, Ptr(saveMean), Ptr(saveInvStd)));

@@ -47,8 +47,9 @@ public sealed partial class CudaBackend
         public bool Nhwc;
     }
 
-    /// <summary>A direction's choice: the layout, the algorithm and its workspace bytes.</summary>
-    private readonly record struct ConvChoice<TAlgo>(ConvDescriptors D, TAlgo Algo, nuint Workspace);
+    /// <summary>A direction's choice: the layout, the algorithm and its workspace bytes; Name labels
+    /// its calls in a profile.</summary>
+    private readonly record struct ConvChoice<TAlgo>(ConvDescriptors D, TAlgo Algo, nuint Workspace, string Name);
 
     /// <summary>The descriptors of one convolution shape (one per layout Find may choose from) and
     /// the choice made per direction.</summary>
@@ -56,6 +57,8 @@ public sealed partial class CudaBackend
     {
         public required ProductPrecision Precision;
         public required ConvDescriptors[] Layouts;
+        /// <summary>The shapes, for profiles: "x NxCxHxW, w KxCxKHxKW".</summary>
+        public required string Shapes;
         public ConvChoice<cudnnConvolutionFwdAlgo_t>? Forward;
         public ConvChoice<cudnnConvolutionBwdDataAlgo_t>? BackwardData;
         public ConvChoice<cudnnConvolutionBwdFilterAlgo_t>? BackwardFilter;
@@ -66,12 +69,13 @@ public sealed partial class CudaBackend
         Enter();
         var plan = Plan("Conv2dForward", x, w, y, args);
         var handle = CudnnHandle;
-        var (d, algo, bytes) = plan.Forward ??= FindForward(handle, plan);
+        var (d, algo, bytes, name) = plan.Forward ??= FindForward(handle, plan);
         using var operands = new ProductOperands(this, d.Bf16, d.Nhwc);
         var (xp, wp, yp) = (operands.In(x), operands.In(w), operands.Out(y));
         float one = 1, zero = 0;
-        Cudnn.Check(Cudnn.cudnnConvolutionForward(handle, &one, d.X, xp, d.W, wp,
-            d.Conv, algo, operands.Workspace(bytes), bytes, &zero, d.Y, yp));
+        using (Profiler.Time(name))
+            Cudnn.Check(Cudnn.cudnnConvolutionForward(handle, &one, d.X, xp, d.W, wp,
+                d.Conv, algo, operands.Workspace(bytes), bytes, &zero, d.Y, yp));
         operands.WriteOutputs();
     }
 
@@ -80,12 +84,13 @@ public sealed partial class CudaBackend
         Enter();
         var plan = Plan("Conv2dBackwardData", dx, w, dy, args);
         var handle = CudnnHandle;
-        var (d, algo, bytes) = plan.BackwardData ??= FindBackwardData(handle, plan);
+        var (d, algo, bytes, name) = plan.BackwardData ??= FindBackwardData(handle, plan);
         using var operands = new ProductOperands(this, d.Bf16, d.Nhwc);
         var (wp, dyp, dxp) = (operands.In(w), operands.In(dy), operands.Out(dx));
         float one = 1, zero = 0;
-        Cudnn.Check(Cudnn.cudnnConvolutionBackwardData(handle, &one, d.W, wp, d.Y, dyp,
-            d.Conv, algo, operands.Workspace(bytes), bytes, &zero, d.X, dxp));
+        using (Profiler.Time(name))
+            Cudnn.Check(Cudnn.cudnnConvolutionBackwardData(handle, &one, d.W, wp, d.Y, dyp,
+                d.Conv, algo, operands.Workspace(bytes), bytes, &zero, d.X, dxp));
         operands.WriteOutputs();
     }
 
@@ -94,12 +99,13 @@ public sealed partial class CudaBackend
         Enter();
         var plan = Plan("Conv2dBackwardFilter", x, dw, dy, args);
         var handle = CudnnHandle;
-        var (d, algo, bytes) = plan.BackwardFilter ??= FindBackwardFilter(handle, plan);
+        var (d, algo, bytes, name) = plan.BackwardFilter ??= FindBackwardFilter(handle, plan);
         using var operands = new ProductOperands(this, d.Bf16, d.Nhwc);
         var (xp, dyp, dwp) = (operands.In(x), operands.In(dy), operands.Out(dw));
         float one = 1, zero = 0;
-        Cudnn.Check(Cudnn.cudnnConvolutionBackwardFilter(handle, &one, d.X, xp, d.Y, dyp,
-            d.Conv, algo, operands.Workspace(bytes), bytes, &zero, d.W, dwp));
+        using (Profiler.Time(name))
+            Cudnn.Check(Cudnn.cudnnConvolutionBackwardFilter(handle, &one, d.X, xp, d.Y, dyp,
+                d.Conv, algo, operands.Workspace(bytes), bytes, &zero, d.W, dwp));
         operands.WriteOutputs();
     }
 
@@ -119,7 +125,12 @@ public sealed partial class CudaBackend
             if (_convPlans.TryGetValue(key, out var plan)) return plan;
             bool bf16 = key.Precision == ProductPrecision.Bf16;
             var layouts = bf16 ? new[] { Describe(op, key, bf16, nhwc: false), Describe(op, key, bf16, nhwc: true) } : [Describe(op, key, bf16, nhwc: false)];
-            plan = new ConvPlan { Precision = key.Precision, Layouts = layouts };
+            plan = new ConvPlan
+            {
+                Precision = key.Precision,
+                Layouts = layouts,
+                Shapes = $"x {key.N}x{key.C}x{key.H}x{key.W}, w {key.K}x{key.C / Math.Max(key.Args.Groups, 1)}x{key.KH}x{key.KW}",
+            };
             _convPlans[key] = plan;
             return plan;
         }
@@ -216,13 +227,18 @@ public sealed partial class CudaBackend
             foreach (var c in candidates)
             {
                 if (!Usable(c.Status, c.Math, plan)) continue;
-                if (c.Time < bestTime) (best, bestTime) = (new ConvChoice<TAlgo>(d, c.Algo, c.Memory), c.Time);
+                if (c.Time < bestTime) (best, bestTime) = (new ConvChoice<TAlgo>(d, c.Algo, c.Memory, ProfileName(plan, direction, d, c.Algo)), c.Time);
                 break;
             }
         }
         return best ?? throw new NotSupportedException(
             $"cuDNN has no usable {direction} convolution algorithm for this shape in {plan.Precision.ToString().ToLowerInvariant()}{(failures.Count > 0 ? $" ({string.Join("; ", failures)})" : "")}");
     }
+
+    /// <summary>"cudnn conv forward x 128x3x64x64, w 64x3x4x4 (bf16 NHWC, algo 1)": a transposed
+    /// convolution's forward is a backward-data call, its backward a forward and a backward-filter one.</summary>
+    private static string ProfileName<TAlgo>(ConvPlan plan, string direction, ConvDescriptors d, TAlgo algo) =>
+        $"cudnn conv {direction} {plan.Shapes} ({plan.Precision.ToString().ToLowerInvariant()}{(d.Nhwc ? " NHWC" : "")}, algo {Convert.ToInt32(algo)})";
 
     private static bool Usable(cudnnStatus_t status, cudnnMathType_t mathType, ConvPlan plan) =>
         status == cudnnStatus_t.CUDNN_STATUS_SUCCESS

@@ -64,6 +64,7 @@ public sealed partial class CudaBackend
         if (src.Length > StagedUploadLimit)
         {
             // The driver stages pageable bytes itself before returning.
+            using var timed = Profiler.Time("copy host to device");
             fixed (byte* p = src) Cuda.Check(Cuda.cuMemcpyHtoDAsync_v2(dst, p, (nuint)src.Length, Stream));
             return;
         }
@@ -71,7 +72,8 @@ public sealed partial class CudaBackend
         {
             var buffer = NextStagingBuffer(src.Length);
             src.CopyTo(buffer.Bytes(src.Length));
-            Cuda.Check(Cuda.cuMemcpyHtoDAsync_v2(dst, buffer.Pointer, (nuint)src.Length, Stream));
+            using (Profiler.Time("copy host to device"))
+                Cuda.Check(Cuda.cuMemcpyHtoDAsync_v2(dst, buffer.Pointer, (nuint)src.Length, Stream));
             buffer.RecordCopy(Stream);
         }
     }
@@ -101,7 +103,8 @@ public sealed partial class CudaBackend
         if (dst.Length == 0) return;
         fixed (byte* p = dst)
         {
-            Cuda.Check(Cuda.cuMemcpyDtoHAsync_v2(p, Ptr(src), (nuint)dst.Length, Stream));
+            using (Profiler.Time("copy device to host"))
+                Cuda.Check(Cuda.cuMemcpyDtoHAsync_v2(p, Ptr(src), (nuint)dst.Length, Stream));
             Cuda.Check(Cuda.cuStreamSynchronize(Stream));
         }
     }
@@ -115,7 +118,9 @@ public sealed partial class CudaBackend
         var buffer = RentReadBuffer(bytes);
         try
         {
-            if (bytes > 0) Cuda.Check(Cuda.cuMemcpyDtoHAsync_v2(buffer.Pointer, Ptr(src), (nuint)bytes, Stream));
+            if (bytes > 0)
+                using (Profiler.Time("copy device to host"))
+                    Cuda.Check(Cuda.cuMemcpyDtoHAsync_v2(buffer.Pointer, Ptr(src), (nuint)bytes, Stream));
             buffer.RecordCopy(Stream);
         }
         catch

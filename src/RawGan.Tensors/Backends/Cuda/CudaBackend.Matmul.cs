@@ -68,13 +68,15 @@ public sealed partial class CudaBackend
         bool bf16 = precision == ProductPrecision.Bf16;
         var inputType = bf16 ? cudaDataType.CUDA_R_16BF : cudaDataType.CUDA_R_32F;
         using var operands = new ProductOperands(this, bf16, nhwc: false);
+        var (bp, ap) = (operands.In(b), operands.In(a)); // bf16 copies are made before the profile's span
+        using var timed = Profiler.Active ? Profiler.Time($"cublas gemm {m}x{n}x{k}{(batch > 1 ? $", batch {batch}" : "")} ({precision.ToString().ToLowerInvariant()})") : default;
         Interop.Cublas.Check(Interop.Cublas.cublasGemmStridedBatchedEx(Cublas,
             transB ? cublasOperation_t.CUBLAS_OP_T : cublasOperation_t.CUBLAS_OP_N,
             transA ? cublasOperation_t.CUBLAS_OP_T : cublasOperation_t.CUBLAS_OP_N,
             n, m, k,
             &alphaF,
-            operands.In(b), inputType, b.Shape[2], strideB,
-            operands.In(a), inputType, a.Shape[2], strideA,
+            bp, inputType, b.Shape[2], strideB,
+            ap, inputType, a.Shape[2], strideA,
             &betaF,
             Ptr(c), cudaDataType.CUDA_R_32F, n, (long)m * n,
             batch, compute, cublasGemmAlgo_t.CUBLAS_GEMM_DEFAULT));

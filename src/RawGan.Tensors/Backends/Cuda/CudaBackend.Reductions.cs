@@ -16,7 +16,7 @@ public sealed partial class CudaBackend
             throw new ArgumentException($"Sum: [{outer}, {n}, {inner}] does not describe {x} into {y}");
         if (y.NumEl == 0) return;
         if (n == 0) ElementwiseKernels.LaunchFill(Kernels, Ptr(y), 0f, y.NumEl);
-        else if (n == 1) Cuda.Check(Cuda.cuMemcpyDtoDAsync_v2(Ptr(y), Ptr(x), (nuint)((long)y.NumEl * sizeof(float)), Stream));
+        else if (n == 1) CopyDeviceToDevice(Ptr(y), Ptr(x), y.NumEl);
         else SumKernels.Launch(Kernels, Allocator, Ptr(y), Ptr(x), outer, n, inner);
     }
 }

@@ -33,7 +33,8 @@ public sealed partial class CudaBackend : IBackend
         Cuda.Check(Cuda.cuStreamCreate(out var stream, CUstream_flags.CU_STREAM_NON_BLOCKING));
         Stream = stream;
         Allocator = new CudaAllocator();
-        Kernels = new KernelLibrary(new KernelCompiler(device.ComputeMajor, device.ComputeMinor), stream, device.Multiprocessors);
+        Profiler = new CudaProfiler(stream);
+        Kernels = new KernelLibrary(new KernelCompiler(device.ComputeMajor, device.ComputeMinor), stream, device.Multiprocessors, Profiler);
     }
 
     /// <summary>The backend of <see cref="Device.Cuda"/>, created on first use.</summary>
@@ -44,6 +45,9 @@ public sealed partial class CudaBackend : IBackend
     public CUstream Stream { get; }
     public CudaAllocator Allocator { get; }
     public KernelLibrary Kernels { get; }
+
+    /// <summary>GPU time per kernel and library call while a profile runs (`rawgan bench train --profile`).</summary>
+    public CudaProfiler Profiler { get; }
 
     /// <summary>The registry's factory: a probe first, so a machine without a GPU or library gets
     /// one clear message naming what is missing instead of a DllNotFoundException.</summary>
@@ -122,9 +126,16 @@ public sealed partial class CudaBackend : IBackend
             throw new ArgumentException($"Copy: shapes {RawGan.Shape.Format(src.Shape)} and {RawGan.Shape.Format(dst.Shape)} differ");
         if (dst.NumEl == 0) return;
         if (dst.IsContiguous && src.IsContiguous)
-            Cuda.Check(Cuda.cuMemcpyDtoDAsync_v2(Ptr(dst), Ptr(src), (nuint)((long)dst.NumEl * sizeof(float)), Stream));
+            CopyDeviceToDevice(Ptr(dst), Ptr(src), dst.NumEl);
         else
             ElementwiseKernels.LaunchCopyStrided(Kernels, Ptr(dst), Ptr(src), StridedIndex.For(dst, src), dst.NumEl);
+    }
+
+    /// <summary>Queues a copy of <paramref name="count"/> floats between device buffers.</summary>
+    private void CopyDeviceToDevice(CUdeviceptr dst, CUdeviceptr src, int count)
+    {
+        using var timed = Profiler.Time("copy device to device");
+        Cuda.Check(Cuda.cuMemcpyDtoDAsync_v2(dst, src, (nuint)((long)count * sizeof(float)), Stream));
     }
 
     public void Cast(Tensor dst, Tensor src)
@@ -150,6 +161,7 @@ public sealed partial class CudaBackend : IBackend
     {
         Enter();
         if (_capturing) throw new InvalidOperationException("a CUDA graph capture is already under way");
+        if (Profiler.Active) throw new InvalidOperationException("a CUDA graph cannot be captured while a profile runs: its replays would be one unit of work, not kernels");
         // Relaxed: the caching allocator may still call cuMemAlloc for a block the capture needs.
         Cuda.Check(Cuda.cuStreamBeginCapture_v2(Stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_RELAXED));
         _capturing = true;

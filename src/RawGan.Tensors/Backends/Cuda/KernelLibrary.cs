@@ -28,12 +28,14 @@ public sealed unsafe class KernelLibrary
     private readonly Lock _gate = new();
     private readonly Dictionary<string, CUmodule> _modules = [];
     private readonly Dictionary<KernelRef, CUfunction> _functions = [];
+    private readonly CudaProfiler _profiler;
 
-    internal KernelLibrary(KernelCompiler compiler, CUstream stream, int multiprocessors)
+    internal KernelLibrary(KernelCompiler compiler, CUstream stream, int multiprocessors, CudaProfiler profiler)
     {
         _compiler = compiler;
         Stream = stream;
         Multiprocessors = multiprocessors;
+        _profiler = profiler;
     }
 
     public CUstream Stream { get; }
@@ -69,6 +71,7 @@ public sealed unsafe class KernelLibrary
     private void Launch(KernelRef kernel, Dim3 grid, Dim3 block, void** args, uint sharedBytes = 0)
     {
         var function = Function(kernel);
+        using var timed = _profiler.Time(kernel.Name);
         var status = Cuda.cuLaunchKernel(function, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z, sharedBytes, Stream, args, null);
         if (status == CUresult.CUDA_SUCCESS) return;
         try
