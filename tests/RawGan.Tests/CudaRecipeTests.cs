@@ -43,6 +43,20 @@ public class CudaRecipeTests
         SameMetrics(name, "bf16 ", 2e-2);
     }
 
+    /// <summary>A recipe disposed after training gives back every block it held on the device: its
+    /// networks, their buffers and its optimizers' state (a trainer or benchmark builds several in one process).</summary>
+    [Theory]
+    [MemberData(nameof(Recipes))]
+    public void Dispose_ReturnsEveryDeviceBlock(string name)
+    {
+        var cuda = CudaGpu.Require();
+        Run(name, Device.Cuda); // the backend's own lasting blocks (cuBLAS's workspace) are made here, once
+        CudaGpu.CollectEarlierTensors();
+        long before = cuda.Allocator.Stats.InUse;
+        Run(name, Device.Cuda);
+        Assert.Equal(before, cuda.Allocator.Stats.InUse);
+    }
+
     /// <summary>Runs the recipe's first steps on both devices; each metric agrees to tol (relative, or absolute below 1).</summary>
     private static void SameMetrics(string name, string what, double tol)
     {

@@ -743,7 +743,7 @@ public class CudaVsCpuTests
     {
         var cuda = Cuda();
         cuda.Synchronize();
-        CollectEarlierTensors();
+        CudaGpu.CollectEarlierTensors();
         var first = Cycle();
         var afterFirst = cuda.Allocator.Stats;
         for (int i = 0; i < 99; i++) Cycle();
@@ -771,18 +771,11 @@ public class CudaVsCpuTests
     /// Finalizes the unreachable tensors earlier tests left (their blocks go back to the allocator
     /// from the finalizer thread), so that none returns in the middle of a count of blocks in use.
     /// </summary>
-    private static void CollectEarlierTensors()
-    {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-    }
-
     [Fact]
     public void TensorScope_ReturnsEveryBlock()
     {
         var cuda = Cuda();
-        CollectEarlierTensors();
+        CudaGpu.CollectEarlierTensors();
         long before = cuda.Allocator.Stats.InUse;
         using (new TensorScope())
         {

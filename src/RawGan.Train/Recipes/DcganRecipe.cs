@@ -129,5 +129,7 @@ public sealed class DcganRecipe : IGanRecipe
     {
         _g.Dispose();
         _d.Dispose();
+        _optG.Dispose();
+        _optD.Dispose();
     }
 }
