@@ -61,7 +61,7 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
         log.WriteLine($"training {recipeName} on {device} with {precision}: {data.Count} images of {data.Size}x{data.Size}, batch {options.Batch}, " +
                       $"{loader.BatchesPerEpoch} steps per epoch, {total} steps; run folder {folder.Root}");
 
-        var fixedZ = recipe.SampleLatent(GridCount, new Generator(Seeds.FixedSamples(options.Seed))).DetachFromScope();
+        using var fixedZ = recipe.SampleLatent(GridCount, new Generator(Seeds.FixedSamples(options.Seed))).DetachFromScope();
         // --eval-every: SWD of G against the training data every N steps (Eval/TrainingEval.cs).
         var eval = options.EvalEvery is int evalEvery ? new Eval.TrainingEval(data, evalEvery, options.Seed) : null;
         var history = RunFolder.ReadHistory(folder.Metrics, [.. recipe.MetricNames, .. eval?.Names ?? []]);
