@@ -1,18 +1,16 @@
 #!/usr/bin/env python3
-"""PyTorch's DCGAN training iteration, timed as `rawgan bench train dcgan` times RawGan's.
+"""PyTorch's training iteration of a RawGan recipe, timed as `rawgan bench train RECIPE` times RawGan's.
 
-The models, loss and optimizers are pytorch/examples/dcgan's, generalised to 32/64/128 px as RawGan's
-DcganRecipe: G = ConvT(4,1,0) + BN + ReLU, [ConvT(4,2,1) + BN + ReLU]..., ConvT(4,2,1) + tanh; D = Conv(4,2,1)
-+ LeakyReLU(0.2), [Conv(4,2,1) + BN + LeakyReLU(0.2)]..., Conv(4,1,0) to one logit; BCE with logits; Adam
-(2e-4, betas (0.5, 0.999)) for both. One iteration: D on real (forward + backward), G on fresh z, D on the
-detached fakes (forward + backward), D's update, D on the fakes again (forward + backward into G), G's update.
-The real batch is random, already on the device; every iteration ends with a synchronisation.
+Each recipe's twin is a module of tools/peers/torch_recipes/ (dcgan, tfdcgan, torchfaces, vaegan, began):
+the same networks, losses, optimizers and step as src/RawGan.Train/Recipes at their defaults, with the
+benchmark's overrides (the Torch faces recipes without their balancing rule, so every step does the same
+work). The real batch is random, already on the device; every iteration ends with a synchronisation.
 
 Prints the same JSON fields as RawGan (--json) or a short report. Modes (flags combine):
   CPU:  --device cpu --threads N                         eager fp32 (Debian's PyTorch 1.13 is enough)
   CUDA: --precision fp32 | tf32 | bf16                   strict fp32, TF32 tensor cores, bf16 autocast
         --channels-last                                  NHWC models and batch
-        --compile [--compile-mode M]                     torch.compile of G and D (PyTorch 2.x)
+        --compile [--compile-mode M]                     torch.compile of each network (PyTorch 2.x)
         --graph                                          the whole iteration captured in one CUDA graph
 cudnn.benchmark is on for CUDA. Run the CPU mode with Debian's interpreter (the pyenv python3 on PATH has
 no torch):  /usr/bin/python3 tools/peers/bench_torch.py --batch 64 --size 32 --device cpu --threads 2
@@ -32,12 +30,9 @@ import sys
 import time
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-parser.add_argument("--recipe", default="dcgan", choices=["dcgan"], help="the only recipe with a PyTorch twin so far")
+parser.add_argument("--recipe", default="dcgan", choices=["dcgan", "tfdcgan", "torchfaces", "vaegan", "began"])
 parser.add_argument("--batch", type=int, required=True)
-parser.add_argument("--size", type=int, default=64, choices=[32, 64, 128])
-parser.add_argument("--nz", type=int, default=100)
-parser.add_argument("--ngf", type=int, default=64)
-parser.add_argument("--ndf", type=int, default=64)
+parser.add_argument("--size", type=int, help="image size; default: the recipe's (dcgan 32/64/128, began 64/128; the others have one)")
 parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
 parser.add_argument("--threads", type=int, help="CPU threads (torch.set_num_threads); default: all cores")
 parser.add_argument("--precision", default="fp32", choices=["fp32", "tf32", "bf16"])
@@ -49,6 +44,9 @@ parser.add_argument("--warmup", type=int, default=3)
 parser.add_argument("--iters", type=int, default=20)
 parser.add_argument("--seed", type=int, default=0)
 parser.add_argument("--json", action="store_true", help="print one JSON object")
+parser.add_argument("--describe", action="store_true",
+                    help="print the step's GFLOP per image and each network's parameter count as JSON, and time nothing "
+                         "(tests/RawGan.Tests/PyTorchTwinTests.cs checks them against RawGan's recipes)")
 args = parser.parse_args()
 
 if args.threads is not None:
@@ -58,39 +56,13 @@ if args.threads is not None:
 import torch  # noqa: E402  (after the environment above)
 import torch.nn as nn  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch_recipes  # noqa: E402
+
 
 def fail(message):
     print(f"bench_torch.py: {message}", file=sys.stderr)
     sys.exit(1)
-
-
-def generator(size, nz, ngf, nc=3):
-    mult = size // 8
-    layers = [nn.ConvTranspose2d(nz, ngf * mult, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * mult), nn.ReLU(True)]
-    while mult > 1:
-        layers += [nn.ConvTranspose2d(ngf * mult, ngf * mult // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * mult // 2), nn.ReLU(True)]
-        mult //= 2
-    layers += [nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh()]
-    return nn.Sequential(*layers)
-
-
-def discriminator(size, ndf, nc=3):
-    layers = [nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True)]
-    mult = 1
-    while mult < size // 8:
-        layers += [nn.Conv2d(ndf * mult, ndf * mult * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * mult * 2), nn.LeakyReLU(0.2, inplace=True)]
-        mult *= 2
-    layers += [nn.Conv2d(ndf * mult, 1, 4, 1, 0, bias=False)]
-    return nn.Sequential(*layers)
-
-
-def init_weights(m):
-    """pytorch/examples' weights_init: N(0, 0.02) convolutions, N(1, 0.02) BN weights, zero BN biases."""
-    if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-        nn.init.normal_(m.weight, 0.0, 0.02)
-    elif isinstance(m, nn.BatchNorm2d):
-        nn.init.normal_(m.weight, 1.0, 0.02)
-        nn.init.zeros_(m.bias)
 
 
 def layer_flops(net, x):
@@ -118,13 +90,6 @@ def layer_flops(net, x):
     return flops
 
 
-def step_flops_per_image(g_layers, d_layers):
-    """The DCGAN step as RawGan's BenchRecipes counts it: 3 F_G + 9 F_D, backward = 2x forward, less the
-    input gradients nobody needs (G's first layer once, D's first layer on real and detached fakes)."""
-    fg, fd = sum(g_layers), sum(d_layers)
-    return 3 * fg - g_layers[0] + 9 * fd - 2 * d_layers[0]
-
-
 def cpu_model():
     try:
         with open("/proc/cpuinfo") as f:
@@ -144,6 +109,40 @@ def loaded_blas():
     except OSError:
         return "unknown"
     return ", ".join(sorted(p.rsplit("/", 1)[-1] for p in paths)) or "none"
+
+
+class Context:
+    """What a recipe module builds with (torch_recipes/__init__.py): the device and the mode's choices."""
+
+    def __init__(self, device, batch, size, graph):
+        self.device = device
+        self.batch = batch
+        self.size = size
+        self.memory_format = torch.channels_last if args.channels_last else torch.contiguous_format
+        # PyTorch's fastest optimizers on CUDA: the fused kernels (2.x; Adam), else multi-tensor; a
+        # captured step takes the documented capturable multi-tensor variant. The CPU keeps 1.13's
+        # default (one loop per tensor).
+        self._optim = {}
+        if device.type == "cuda":
+            self._optim = {"foreach": True, "capturable": True} if graph else {"foreach": True}
+        self._fused_adam = device.type == "cuda" and not graph and "fused" in inspect.signature(torch.optim.Adam).parameters
+
+    def autocast(self):
+        # bf16: the networks run in bf16, the losses in fp32; the backward passes run outside, as
+        # PyTorch recommends. cache_enabled=False: the weight-cast cache must not outlive a captured graph.
+        return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=args.precision == "bf16", cache_enabled=False)
+
+    def adam(self, params, **kw):
+        return torch.optim.Adam(params, **kw, **({"fused": True} if self._fused_adam else self._optim))
+
+    def rmsprop(self, params, **kw):
+        return torch.optim.RMSprop(params, **kw, **self._optim)
+
+    def compile(self, net):
+        return torch.compile(net, mode=args.compile_mode) if args.compile else net
+
+    def layer_flops(self, net, x):
+        return layer_flops(net, x)
 
 
 def main():
@@ -166,58 +165,20 @@ def main():
         torch.backends.cudnn.allow_tf32 = tf32
 
     torch.manual_seed(args.seed)
-    dev = torch.device(device)
-    fmt = torch.channels_last if args.channels_last else torch.contiguous_format
-    net_g = generator(args.size, args.nz, args.ngf).to(dev, memory_format=fmt)
-    net_d = discriminator(args.size, args.ndf).to(dev, memory_format=fmt)
-    net_g.apply(init_weights)
-    net_d.apply(init_weights)
-    flops = step_flops_per_image(layer_flops(net_g, torch.zeros(1, args.nz, 1, 1, device=dev)),
-                                 layer_flops(net_d, torch.zeros(1, 3, args.size, args.size, device=dev)))
-
-    # PyTorch's fastest Adam on CUDA: the fused kernel (2.x); a captured step takes the documented
-    # capturable multi-tensor variant instead. The CPU keeps 1.13's default (one loop per tensor).
-    adam = {"lr": 2e-4, "betas": (0.5, 0.999)}
-    if device == "cuda":
-        if args.graph:
-            adam.update(foreach=True, capturable=True)
-        elif "fused" in inspect.signature(torch.optim.Adam).parameters:
-            adam["fused"] = True
-        else:
-            adam["foreach"] = True
-    opt_g = torch.optim.Adam(net_g.parameters(), **adam)
-    opt_d = torch.optim.Adam(net_d.parameters(), **adam)
-    g, d = (torch.compile(net_g, mode=args.compile_mode), torch.compile(net_d, mode=args.compile_mode)) if args.compile else (net_g, net_d)
-
-    criterion = nn.BCEWithLogitsLoss()
-    b = args.batch
-    real = (torch.rand(b, 3, args.size, args.size, device=dev) * 2 - 1).contiguous(memory_format=fmt)
-    ones = torch.ones(b, device=dev)
-    zeros = torch.zeros(b, device=dev)
-    use_autocast = args.precision == "bf16"
-
-    def autocast():
-        # bf16: the convolutions run in bf16, the loss in fp32; the backward passes run outside, as
-        # PyTorch recommends. cache_enabled=False: the weight-cast cache must not outlive a captured graph.
-        return torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=use_autocast, cache_enabled=False)
+    recipe_module = torch_recipes.load(args.recipe)
+    size = args.size or recipe_module.DEFAULT_SIZE
+    ctx = Context(torch.device(device), args.batch, size, args.graph)
+    built = recipe_module.build(ctx)
+    low, high = built.data_range
+    real = (torch.rand(args.batch, built.channels, size, size, device=ctx.device) * (high - low) + low).contiguous(memory_format=ctx.memory_format)
+    flops = built.flops_per_image
+    if args.describe:
+        print(json.dumps({"recipe": args.recipe, "size": size, "gflop_per_image": flops / 1e9,
+                          "parameters": {k: sum(p.numel() for p in n.parameters()) for k, n in built.networks.items()}}))
+        return
 
     def step():
-        # pytorch/examples/dcgan's loop body, the gradients dropped rather than zeroed (PyTorch 2's default).
-        opt_d.zero_grad(set_to_none=True)
-        with autocast():
-            err_real = criterion(d(real).view(-1).float(), ones)
-        err_real.backward()
-        with autocast():
-            fake = g(torch.randn(b, args.nz, 1, 1, device=dev))
-            err_fake = criterion(d(fake.detach()).view(-1).float(), zeros)
-        err_fake.backward()
-        opt_d.step()
-        opt_g.zero_grad(set_to_none=True)
-        with autocast():
-            err_g = criterion(d(fake).view(-1).float(), ones)
-        err_g.backward()
-        opt_g.step()
-        opt_d.zero_grad(set_to_none=True)
+        built.step(real)
 
     def sync():
         if device == "cuda":
@@ -251,6 +212,7 @@ def main():
 
     cpu_ms = (time.process_time() - cpu_start) * 1e3 / args.iters
     ms = statistics.median(times)
+    b = args.batch
     if device == "cuda":
         peak = torch.cuda.max_memory_allocated() / 2**20
         reserved = torch.cuda.max_memory_reserved() / 2**20
@@ -268,7 +230,7 @@ def main():
         versions["mkldnn"] = str(torch.backends.mkldnn.is_available())
         versions["blas"] = loaded_blas()
     result = {
-        "engine": "pytorch", "mode": mode, "recipe": args.recipe, "batch": b, "size": args.size, "precision": args.precision,
+        "engine": "pytorch", "mode": mode, "recipe": args.recipe, "batch": b, "size": size, "precision": args.precision,
         "device": device, "device_name": name, "warmup": args.warmup, "iters": args.iters,
         "ms_per_iter": ms, "ms_min": min(times), "ms_max": max(times), "img_per_s": b / (ms / 1e3),
         "gflop_per_image": flops / 1e9, "tflops": flops * b / (ms / 1e3) / 1e12, "peak_mem_mb": peak, "versions": versions,
@@ -280,7 +242,7 @@ def main():
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"pytorch {mode} dcgan: batch {b}, {args.size}x{args.size}, {device} ({name})")
+        print(f"pytorch {mode} {args.recipe}: batch {b}, {size}x{size}, {device} ({name})")
         print(f"ms/iter   {ms:.2f} median (min {min(times):.2f}, max {max(times):.2f}) over {args.iters} after {args.warmup} warm-up")
         print(f"img/s     {result['img_per_s']:.1f}")
         print(f"compute   {flops / 1e9:.3f} GFLOP per image per iteration, {result['tflops']:.3f} TFLOP/s")

@@ -8,7 +8,8 @@
 #   tools/peers/compare.sh --batch 64 --size 32 --device cpu --threads 2
 #   tools/peers/compare.sh --batch 128 --size 64 --device cuda --rounds 3 --iters 50
 #
-# Options: --recipe R (dcgan; other recipes run RawGan only: PyTorch has a twin for dcgan), --batch N,
+# Options: --recipe R (dcgan, tfdcgan, torchfaces, vaegan, began: each has a PyTorch twin in
+# tools/peers/torch_recipes), --batch N,
 # --size N, --device cpu|cuda, --threads N (CPU: torch.set_num_threads and DOTNET_PROCESSOR_COUNT),
 # --rounds N (3), --warmup N (3), --iters N (20), --out FILE (the JSON lines; default a temp file).
 # Environment:
@@ -32,7 +33,7 @@ while [ $# -gt 0 ]; do
     --warmup) warmup=$2; shift 2 ;;
     --iters) iters=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -54,7 +55,6 @@ else
   default_modes="--precision fp32;--precision tf32;--precision tf32 --channels-last;--precision bf16 --channels-last;--precision tf32 --compile;--precision bf16 --channels-last --compile;--precision tf32 --graph;--precision bf16 --channels-last --graph"
 fi
 modes=${TORCH_MODES:-$default_modes}
-[ "$recipe" = dcgan ] || modes=""
 out=${out:-$(mktemp /tmp/compare-XXXXXX.jsonl)}
 : > "$out"
 
