@@ -27,7 +27,8 @@ public sealed record DcganOptions
 
 /// <summary>
 /// DCGAN (Radford, Metz, Chintala 2016) as pytorch/examples/dcgan builds it, with the same layer
-/// indices (main.0.weight, ...) so state dicts load into that PyTorch model and back.
+/// indices: G and D are the Sequentials that model keeps in `self.main`, so a checkpoint's G.0.weight is
+/// its main.0.weight (tools/peers/dcgan_compat.py loads G into it strictly and compares images).
 /// G: z -> ConvT(4, 1, 0) to ngf*size/8 channels at 4x4, then [ConvT(4, 2, 1) + BN + ReLU] halving
 ///    the channels and doubling the size, ConvT to 3 channels + tanh.
 /// D: Conv(4, 2, 1) + LeakyReLU(0.2), then [Conv(4, 2, 1) + BN + LeakyReLU(0.2)], Conv(4, 1, 0) to
