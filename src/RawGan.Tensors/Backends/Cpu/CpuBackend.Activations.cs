@@ -8,8 +8,8 @@ public sealed partial class CpuBackend
     public void ReluBackward(Tensor dx, Tensor dy, Tensor x) => Pointwise.RunVector<ReluGradFn>(dx, dy, x, 0);
     public void LeakyReluForward(Tensor y, Tensor x, double slope) => Pointwise.RunVector<LeakyReluFn>(y, x, x, slope);
     public void LeakyReluBackward(Tensor dx, Tensor dy, Tensor x, double slope) => Pointwise.RunVector<LeakyReluGradFn>(dx, dy, x, slope);
-    public void EluForward(Tensor y, Tensor x, double alpha) => Pointwise.Run<EluFn>(y, x, x, alpha);
-    public void EluBackward(Tensor dx, Tensor dy, Tensor x, double alpha) => Pointwise.Run<EluGradFn>(dx, dy, x, alpha);
+    public void EluForward(Tensor y, Tensor x, double alpha) => Pointwise.RunVector<EluFn>(y, x, x, alpha);
+    public void EluBackward(Tensor dx, Tensor dy, Tensor x, double alpha) => Pointwise.RunVector<EluGradFn>(dx, dy, x, alpha);
     public void TanhForward(Tensor y, Tensor x) => Pointwise.Run<TanhFn>(y, x, x, 0);
     public void TanhBackward(Tensor dx, Tensor dy, Tensor y) => Pointwise.Run<TanhGradFn>(dx, dy, y, 0);
     public void SigmoidForward(Tensor y, Tensor x) => Pointwise.Run<SigmoidFn>(y, x, x, 0);
@@ -18,8 +18,6 @@ public sealed partial class CpuBackend
     public void SoftplusBackward(Tensor dx, Tensor dy, Tensor x) => Pointwise.Run<SoftplusGradFn>(dx, dy, x, 0);
 
     // Forward fns read (x, _, param); backward fns read (dy, x or y, param).
-    private struct EluFn : IPointwise { public T Apply<T>(T x, T _, T alpha) where T : unmanaged, IFloatingPointIeee754<T> => x > T.Zero ? x : alpha * (T.Exp(x) - T.One); }
-    private struct EluGradFn : IPointwise { public T Apply<T>(T dy, T x, T alpha) where T : unmanaged, IFloatingPointIeee754<T> => x > T.Zero ? dy : dy * alpha * T.Exp(x); }
     private struct TanhFn : IPointwise { public T Apply<T>(T x, T _, T p) where T : unmanaged, IFloatingPointIeee754<T> => T.Tanh(x); }
     private struct TanhGradFn : IPointwise { public T Apply<T>(T dy, T y, T p) where T : unmanaged, IFloatingPointIeee754<T> => dy * (T.One - y * y); }
     private struct SigmoidFn : IPointwise { public T Apply<T>(T x, T _, T p) where T : unmanaged, IFloatingPointIeee754<T> => Sigmoid(x); }
@@ -56,6 +54,21 @@ public sealed partial class CpuBackend
         public T Apply<T>(T dy, T x, T slope) where T : unmanaged, IFloatingPointIeee754<T> => x > T.Zero ? dy : dy * slope;
         public Vector<T> Apply<T>(Vector<T> dy, Vector<T> x, Vector<T> slope) where T : unmanaged, IFloatingPointIeee754<T> =>
             Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<T>.Zero), dy, dy * slope);
+    }
+
+    // ELU's e^x from ExpSimd, in both forms and in the fused bias + ELU (CpuBackend.BiasActivation.cs).
+    private struct EluFn : IVectorPointwise
+    {
+        public T Apply<T>(T x, T _, T alpha) where T : unmanaged, IFloatingPointIeee754<T> => x > T.Zero ? x : alpha * (ExpSimd.Exp(x) - T.One);
+        public Vector<T> Apply<T>(Vector<T> x, Vector<T> _, Vector<T> alpha) where T : unmanaged, IFloatingPointIeee754<T> =>
+            Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<T>.Zero), x, alpha * (ExpSimd.Exp(x) - Vector<T>.One));
+    }
+
+    private struct EluGradFn : IVectorPointwise
+    {
+        public T Apply<T>(T dy, T x, T alpha) where T : unmanaged, IFloatingPointIeee754<T> => x > T.Zero ? dy : dy * alpha * ExpSimd.Exp(x);
+        public Vector<T> Apply<T>(Vector<T> dy, Vector<T> x, Vector<T> alpha) where T : unmanaged, IFloatingPointIeee754<T> =>
+            Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<T>.Zero), dy, dy * alpha * ExpSimd.Exp(x));
     }
 
     /// <summary>Stable on both tails: never computes e^x for large positive x.</summary>
