@@ -2,7 +2,6 @@ using System.Text.Json;
 using RawGan.Checkpoints;
 using RawGan.Data;
 using RawGan.Recipes;
-using RawGan.Serialization;
 using RawGan.Training;
 
 namespace RawGan.Tests;
@@ -106,10 +105,7 @@ public class TrainPipelineTests : IDisposable
 
     private static void AssertSameState(string expectedPath, string actualPath)
     {
-        var (expected, actual) = (SafeTensorsFile.Read(expectedPath), SafeTensorsFile.Read(actualPath));
-        Assert.Equal(expected.Entries.Select(e => e.Name), actual.Entries.Select(e => e.Name));
-        foreach (var entry in expected.Entries)
-            Assert.True(entry.Data.AsSpan().SequenceEqual(actual[entry.Name].Data), $"{entry.Name} differs");
+        var (expected, actual) = SameCheckpoint.Assert(expectedPath, actualPath);
         foreach (var key in new[] { "optim.G", "optim.D", "pending_metrics", "noise_offset", "loader_batch" })
             Assert.Equal(expected.Metadata[key], actual.Metadata[key]);
     }

@@ -3,7 +3,6 @@ using RawGan.Checkpoints;
 using RawGan.Cli;
 using RawGan.Data;
 using RawGan.Recipes;
-using RawGan.Serialization;
 using RawGan.Training;
 
 namespace RawGan.Tests;
@@ -95,11 +94,8 @@ public class TrainRunTests : IDisposable
         int code = RawGanCli.Run(["train", "dcgan", "--device", "cpu", "--resume", Path.Combine(_dir, "stopped"), "--steps", "8"], output, output);
         Assert.True(code == 0, output.ToString());
 
-        var a = SafeTensorsFile.Read(Path.Combine(_dir, "straight", "checkpoints", "step-000008.safetensors"));
-        var b = SafeTensorsFile.Read(Path.Combine(_dir, "stopped", "checkpoints", "step-000008.safetensors"));
-        Assert.Equal(a.Entries.Select(e => e.Name), b.Entries.Select(e => e.Name));
-        foreach (var entry in a.Entries)
-            Assert.True(entry.Data.AsSpan().SequenceEqual(b[entry.Name].Data), $"{entry.Name} differs after resume");
+        SameCheckpoint.Assert(Path.Combine(_dir, "straight", "checkpoints", "step-000008.safetensors"),
+            Path.Combine(_dir, "stopped", "checkpoints", "step-000008.safetensors"), "differs after resume");
         Assert.Equal(8, File.ReadAllLines(Path.Combine(_dir, "stopped", "metrics.jsonl")).Length);
     }
 
