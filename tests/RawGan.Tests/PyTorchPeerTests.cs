@@ -107,13 +107,5 @@ public class PyTorchPeerTests
         return "";
     }
 
-    private static readonly Lazy<bool> ImportsTorch = new(() =>
-    {
-        var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add("import torch");
-        using var process = Process.Start(start)!;
-        process.StandardError.ReadToEnd();
-        return process.WaitForExit(TimeSpan.FromMinutes(1)) && process.ExitCode == 0;
-    });
+    private static readonly Lazy<bool> ImportsTorch = new(() => RunPython("-c", "import torch").Code == 0);
 }
