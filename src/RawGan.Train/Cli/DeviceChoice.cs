@@ -1,4 +1,5 @@
 using RawGan.Backends;
+using RawGan.Backends.Cuda;
 
 namespace RawGan.Cli;
 
@@ -12,27 +13,30 @@ public static class DeviceChoice
     {
         if (name.Equals("auto", StringComparison.OrdinalIgnoreCase))
         {
-            if (TryCuda(out var why)) return Device.Cuda;
-            output.WriteLine($"using the CPU ({why})");
+            if (TryCuda(out _, out var why)) return Device.Cuda;
+            output.WriteLine($"using the CPU: {why}; `rawgan doctor` shows the details");
             return Device.Cpu;
         }
         var device = Device.Parse(name);
-        if (device == Device.Cuda && !TryCuda(out var reason))
+        if (device == Device.Cuda && !TryCuda(out var reason, out _))
             throw new DeviceUnavailableException($"--device cuda: {reason}", new InvalidOperationException(reason));
         return device;
     }
 
-    private static bool TryCuda(out string reason)
+    /// <summary>Starts the CUDA backend; if it cannot, full is the whole account (for --device cuda)
+    /// and brief its first problem (for auto's note that the CPU takes over).</summary>
+    private static bool TryCuda(out string full, out string brief)
     {
         try
         {
             BackendRegistry.Get(Device.Cuda);
-            reason = "";
+            full = brief = "";
             return true;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            reason = e.Message;
+            full = e.Message;
+            brief = e is CudaUnavailableException unavailable ? unavailable.Summary : e.Message;
             return false;
         }
     }

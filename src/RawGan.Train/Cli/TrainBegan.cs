@@ -13,7 +13,7 @@ public static class TrainBegan
     public static Command Create(TextWriter output, TextWriter error)
     {
         var defaults = new BeganOptions();
-        var size = new Option<int>("--size") { Description = "Image size: 64 or 128 (one more block).", DefaultValueFactory = _ => defaults.Size };
+        var size = new Option<int>("--size") { Description = "Image size: 64, 128 (one more block) or 32 (one fewer; the CPU preset's).", DefaultValueFactory = _ => defaults.Size };
         var filters = new Option<int>("--filters") { Description = "n: encoder blocks have n, 2n, 3n, ... filters, decoder blocks n (the paper's best runs: 128).", DefaultValueFactory = _ => defaults.Filters };
         var nz = new Option<int>("--nz") { Description = "Latent size of G (z ~ U[-1, 1]).", DefaultValueFactory = _ => defaults.Nz };
         var hidden = new Option<int>("--hidden") { Description = "Size of D's embedding h.", DefaultValueFactory = _ => defaults.Hidden };
@@ -29,12 +29,13 @@ public static class TrainBegan
         {
             var common = TrainCommand.ReadCommon(parsed);
             common = common with { Batch = parsed.GetValue(TrainCommand.Batch) ?? DefaultBatch };
-            return TrainCommand.Run(common, "began", output, error, (_, _) =>
+            return TrainCommand.Run(common, "began", output, error, (device, synthetic) =>
             {
+                var preset = new CpuPreset(parsed, device, synthetic, size);
                 var options = new BeganOptions
                 {
-                    Size = parsed.GetValue(size),
-                    Filters = parsed.GetValue(filters),
+                    Size = preset.Value(size, CpuPreset.Size),
+                    Filters = preset.Value(filters, 16),
                     Nz = parsed.GetValue(nz),
                     Hidden = parsed.GetValue(hidden),
                     Gamma = parsed.GetValue(gamma),
@@ -44,6 +45,8 @@ public static class TrainBegan
                     LrMin = parsed.GetValue(lrMin),
                 };
                 options.Validate();
+                common = preset.Length(common, batch: DefaultBatch, steps: 6000);
+                preset.Announce(output, "began");
                 return (common, options.Size, JsonSerializer.Serialize(options));
             });
         });

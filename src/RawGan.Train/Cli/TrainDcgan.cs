@@ -9,10 +9,10 @@ public static class TrainDcgan
 {
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var size = new Option<int?>("--size") { Description = "Image size: 32, 64 or 128. Default: 64 (32 for the CPU preset)." };
-        var nz = new Option<int?>("--nz") { Description = "Latent size. Default: 100." };
-        var ngf = new Option<int?>("--ngf") { Description = "Generator width. Default: 64." };
-        var ndf = new Option<int?>("--ndf") { Description = "Discriminator width. Default: 64." };
+        var size = new Option<int?>("--size") { Description = "Image size: 32, 64 or 128. Default: 64 (32 in the CPU preset)." };
+        var nz = new Option<int?>("--nz") { Description = "Latent size. Default: 100 (64 in the CPU preset)." };
+        var ngf = new Option<int?>("--ngf") { Description = "Generator width. Default: 64 (32 in the CPU preset)." };
+        var ndf = new Option<int?>("--ndf") { Description = "Discriminator width. Default: 64 (32 in the CPU preset)." };
         var lr = new Option<double>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 2e-4 };
         var beta1 = new Option<double>("--beta1") { Description = "Adam beta1.", DefaultValueFactory = _ => 0.5 };
         var smoothing = new Option<double>("--label-smoothing") { Description = "One-sided: real target 1 - s.", DefaultValueFactory = _ => 0 };
@@ -24,24 +24,19 @@ public static class TrainDcgan
             var common = TrainCommand.ReadCommon(parsed);
             return TrainCommand.Run(common, "dcgan", output, error, (device, synthetic) =>
             {
-                // Without a GPU or data, a smaller net on 32x32 faces finishes in minutes (docs/cpu-preset.md).
-                bool preset = synthetic && device == RawGan.Device.Cpu && parsed.GetValue(size) is null;
+                var preset = new CpuPreset(parsed, device, synthetic, size);
                 var options = new DcganOptions
                 {
-                    Size = parsed.GetValue(size) ?? (preset ? CpuPreset.Size : 64),
-                    Nz = parsed.GetValue(nz) ?? (preset ? CpuPreset.Nz : 100),
-                    Ngf = parsed.GetValue(ngf) ?? (preset ? CpuPreset.Width : 64),
-                    Ndf = parsed.GetValue(ndf) ?? (preset ? CpuPreset.Width : 64),
+                    Size = preset.Value(size, CpuPreset.Size, otherwise: 64),
+                    Nz = preset.Value(nz, 64, otherwise: 100),
+                    Ngf = preset.Value(ngf, 32, otherwise: 64),
+                    Ndf = preset.Value(ndf, 32, otherwise: 64),
                     LearningRate = parsed.GetValue(lr),
                     Beta1 = parsed.GetValue(beta1),
                     LabelSmoothing = parsed.GetValue(smoothing),
                 };
-                if (preset)
-                {
-                    common = common with { Batch = parsed.GetValue(TrainCommand.Batch) ?? CpuPreset.Batch, Steps = common.Steps ?? (common.Epochs is null ? CpuPreset.Steps : null) };
-                    output.WriteLine($"no GPU and no --data: CPU preset {options.Size}x{options.Size}, ngf=ndf={options.Ngf}, nz={options.Nz}, batch {common.Batch}, " +
-                                     $"{common.Steps?.ToString() ?? $"{common.Epochs} epochs"} steps (override with --size/--ngf/--ndf/--nz/--batch/--steps)");
-                }
+                common = preset.Length(common, batch: 64, steps: 2000);
+                preset.Announce(output, "dcgan");
                 return (common, options.Size, JsonSerializer.Serialize(options));
             });
         });

@@ -12,7 +12,7 @@ public static class TrainTorchFaces
     public const int SeedBatch = 64;
 
     private static readonly TorchFacesOptions Defaults = new();
-    private static readonly Option<int> Size = new("--size") { Description = "Image size: 64 (the seed's) or 32.", DefaultValueFactory = _ => Defaults.Size };
+    public static readonly Option<int> Size = new("--size") { Description = "Image size: 64 (the seed's) or 32.", DefaultValueFactory = _ => Defaults.Size };
     private static readonly Option<int> Nz = new("--nz") { Description = "Latent size.", DefaultValueFactory = _ => Defaults.Nz };
     private static readonly Option<int> Ngf = new("--ngf") { Description = "Generator width: channels ngf, 2ngf, 2ngf, ngf.", DefaultValueFactory = _ => Defaults.Ngf };
     private static readonly Option<int> Ndf = new("--ndf") { Description = "Discriminator width: channels ndf, 2ndf, 3ndf.", DefaultValueFactory = _ => Defaults.Ndf };
@@ -38,10 +38,13 @@ public static class TrainTorchFaces
         command.SetAction(parsed =>
         {
             var common = TrainCommand.ReadCommon(parsed);
-            return TrainCommand.Run(common, "torchfaces", output, error, (_, _) =>
+            return TrainCommand.Run(common, "torchfaces", output, error, (device, synthetic) =>
             {
-                var options = ReadGanOptions<TorchFacesOptions>(parsed);
-                return (WithSeedBatch(common, parsed), options.Size, JsonSerializer.Serialize(options));
+                var preset = new CpuPreset(parsed, device, synthetic, Size);
+                var options = ReadGanOptions<TorchFacesOptions>(parsed, preset);
+                common = preset.Length(WithSeedBatch(common, parsed), batch: SeedBatch, steps: 1000);
+                preset.Announce(output, "torchfaces");
+                return (common, options.Size, JsonSerializer.Serialize(options));
             });
         });
         return command;
@@ -58,12 +61,13 @@ public static class TrainTorchFaces
             command.Options.Add(o);
     }
 
-    public static T ReadGanOptions<T>(ParseResult parsed) where T : TorchFacesOptions, new() => new()
+    /// <summary>The GAN's options; the CPU preset narrows the networks (docs/cpu-preset.md).</summary>
+    public static T ReadGanOptions<T>(ParseResult parsed, CpuPreset preset) where T : TorchFacesOptions, new() => new()
     {
-        Size = parsed.GetValue(Size),
+        Size = preset.Value(Size, CpuPreset.Size),
         Nz = parsed.GetValue(Nz),
-        Ngf = parsed.GetValue(Ngf),
-        Ndf = parsed.GetValue(Ndf),
+        Ngf = preset.Value(Ngf, 32),
+        Ndf = preset.Value(Ndf, 32),
         Hidden = parsed.GetValue(Hidden),
         ConvDropout = parsed.GetValue(ConvDropout),
         DenseDropout = parsed.GetValue(DenseDropout),

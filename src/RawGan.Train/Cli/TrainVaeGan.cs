@@ -20,16 +20,19 @@ public static class TrainVaeGan
         command.SetAction(parsed =>
         {
             var common = TrainCommand.ReadCommon(parsed);
-            return TrainCommand.Run(common, "vaegan", output, error, (_, _) =>
+            return TrainCommand.Run(common, "vaegan", output, error, (device, synthetic) =>
             {
-                var options = TrainTorchFaces.ReadGanOptions<VaeGanOptions>(parsed) with
+                var preset = new CpuPreset(parsed, device, synthetic, TrainTorchFaces.Size);
+                var options = TrainTorchFaces.ReadGanOptions<VaeGanOptions>(parsed, preset) with
                 {
-                    Nef = parsed.GetValue(nef),
+                    Nef = preset.Value(nef, 32),
                     KlWeight = parsed.GetValue(kl),
                     ReconWeight = parsed.GetValue(recon),
                     GanWeight = parsed.GetValue(gan),
                 };
-                return (TrainTorchFaces.WithSeedBatch(common, parsed), options.Size, JsonSerializer.Serialize(options));
+                common = preset.Length(TrainTorchFaces.WithSeedBatch(common, parsed), batch: TrainTorchFaces.SeedBatch, steps: 600);
+                preset.Announce(output, "vaegan");
+                return (common, options.Size, JsonSerializer.Serialize(options));
             });
         });
         return command;

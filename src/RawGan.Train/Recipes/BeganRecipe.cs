@@ -25,7 +25,7 @@ public sealed record BeganOptions
 
     public void Validate()
     {
-        if (Size is not (64 or 128)) throw new ArgumentException($"--size {Size}: BEGAN supports 64 or 128");
+        if (Size is not (32 or 64 or 128)) throw new ArgumentException($"--size {Size}: BEGAN supports 32, 64 or 128");
         if (Filters < 1 || Nz < 1 || Hidden < 1) throw new ArgumentException("--filters, --nz and --hidden must be positive");
         if (Gamma is <= 0 or > 1) throw new ArgumentException("--gamma must be in (0, 1]");
         if (LambdaK <= 0) throw new ArgumentException("--lambda-k must be positive");

@@ -62,7 +62,8 @@ public sealed partial class CudaBackend : IBackend
             if (!library.Available)
                 problems.Add($"{library.Name}: {FirstClause(library.Problem!)}{(library.Hint is null ? "" : $" (to fix: {library.Hint})")}");
         if (problems.Count > 0)
-            throw new CudaUnavailableException($"the CUDA backend is unavailable: {string.Join("; ", problems)}. `rawgan doctor` shows the details");
+            throw new CudaUnavailableException($"the CUDA backend is unavailable: {string.Join("; ", problems)}. `rawgan doctor` shows the details",
+                summary: problems[0]);
         return new CudaBackend(report.Devices[0]);
     }
 
