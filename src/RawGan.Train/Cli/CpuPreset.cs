@@ -33,7 +33,7 @@ public sealed class CpuPreset(ParseResult parsed, Device device, bool synthetic,
     {
         if (!On) return common;
         if (parsed.GetValue(TrainCommand.Batch) is null) common = common with { Batch = Choose(TrainCommand.Batch, batch) };
-        if (common.Steps is null && common.Epochs is null) common = common with { Steps = Choose("--steps", steps) };
+        if (common.Steps is null && common.Epochs is null) common = common with { Steps = Choose(TrainCommand.Steps, steps) };
         return common;
     }
 
@@ -47,11 +47,9 @@ public sealed class CpuPreset(ParseResult parsed, Device device, bool synthetic,
 
     private static bool Given(ParseResult parsed, Option option) => parsed.GetResult(option) is { Implicit: false };
 
-    private int Choose(Option option, int value) => (int)Choose(option.Name, value);
-
-    private long Choose(string name, long value)
+    private T Choose<T>(Option option, T value)
     {
-        _chosen.Add($"{name} {value}");
+        _chosen.Add($"{option.Name} {value}");
         return value;
     }
 }

@@ -13,31 +13,28 @@ public static class DeviceChoice
     {
         if (name.Equals("auto", StringComparison.OrdinalIgnoreCase))
         {
-            if (TryCuda(out _, out var why)) return Device.Cuda;
-            output.WriteLine($"using the CPU: {why}; `rawgan doctor` shows the details");
+            if (CudaProblem() is not { } problem) return Device.Cuda;
+            // One line: the first problem; --device cuda and `rawgan doctor` give the whole account.
+            output.WriteLine($"using the CPU: {(problem as CudaUnavailableException)?.Summary ?? problem.Message}; `rawgan doctor` shows the details");
             return Device.Cpu;
         }
         var device = Device.Parse(name);
-        if (device == Device.Cuda && !TryCuda(out var reason, out _))
-            throw new DeviceUnavailableException($"--device cuda: {reason}", new InvalidOperationException(reason));
+        if (device == Device.Cuda && CudaProblem() is { } reason)
+            throw new DeviceUnavailableException($"--device cuda: {reason.Message}", reason);
         return device;
     }
 
-    /// <summary>Starts the CUDA backend; if it cannot, full is the whole account (for --device cuda)
-    /// and brief its first problem (for auto's note that the CPU takes over).</summary>
-    private static bool TryCuda(out string full, out string brief)
+    /// <summary>Starts the CUDA backend: null when it runs, else why it cannot.</summary>
+    private static Exception? CudaProblem()
     {
         try
         {
             BackendRegistry.Get(Device.Cuda);
-            full = brief = "";
-            return true;
+            return null;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            full = e.Message;
-            brief = e is CudaUnavailableException unavailable ? unavailable.Summary : e.Message;
-            return false;
+            return e;
         }
     }
 }

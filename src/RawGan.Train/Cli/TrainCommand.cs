@@ -16,7 +16,7 @@ public static class TrainCommand
     private static readonly Option<int?> Crop = new("--crop") { Description = "Centre N x N box cut before resizing (CelebA's face box)." };
     public static readonly Option<int?> Batch = new("--batch") { Description = "Images per step. Default: the recipe's (dcgan and tfdcgan 128, torchfaces and vaegan 64, began 16; dcgan's CPU preset 64)." };
     private static readonly Option<int?> Epochs = new("--epochs") { Description = "Passes over the data. Default: 20." };
-    private static readonly Option<long?> Steps = new("--steps") { Description = "Total steps (overrides --epochs)." };
+    public static readonly Option<long?> Steps = new("--steps") { Description = "Total steps (overrides --epochs)." };
     private static readonly Option<string> DeviceOption = new("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
     private static readonly Option<string> PrecisionOption = new("--precision") { Description = "auto (tf32 on CUDA, fp32 on the CPU), fp32 (strict), tf32 (CUDA: tensor cores for fp32 products), or bf16 (products of bfloat16 copies; weights and optimizer state stay fp32; emulated, slower, on the CPU).", DefaultValueFactory = _ => Precision.Auto };
     private static readonly Option<string> GraphOption = new("--graph") { Description = "on: capture the whole step in a CUDA graph and replay it (CUDA; dcgan, tfdcgan, began). Default: off.", DefaultValueFactory = _ => "off" };
