@@ -109,9 +109,52 @@ public sealed class DataTests : IDisposable
         Put("notes.txt", "not an image"u8.ToArray());
         Put(".hidden.jpg", png);
 
-        var names = ImageFolder.Scan(Images).Select(f => f.RelativePath).ToArray();
+        var names = ImageFolder.Scan(Images).Files.Select(f => f.RelativePath).ToArray();
 
         Assert.Equal(["Z.Bmp", "a.png", "b.JPG", "lfw/Aaron_Eckhart/Aaron_Eckhart_0001.jpg", "with space.jpeg"], names);
+    }
+
+    [Fact]
+    public void Scan_FolderLinkLoop_ReadsEachFolderOnce()
+    {
+        var png = Encode(Solid(4, 4, 1, 2, 3), 4, 4, Format.Png);
+        Put("a.png", png);
+        Put("sub/b.png", png);
+        Directory.CreateSymbolicLink(Path.Combine(Images, "sub", "up"), "..");
+
+        var scan = ImageFolder.Scan(Images);
+
+        Assert.Equal(["a.png", "sub/b.png"], scan.Files.Select(f => f.RelativePath));
+        Assert.Equal(["sub/up"], scan.RepeatedFolders);
+    }
+
+    [Fact]
+    public void Scan_LinksToAFolderOutside_AreFollowedOnce()
+    {
+        string elsewhere = Path.Combine(root, "elsewhere");
+        Directory.CreateDirectory(elsewhere);
+        File.WriteAllBytes(Path.Combine(elsewhere, "x.png"), Encode(Solid(4, 4, 1, 2, 3), 4, 4, Format.Png));
+        Directory.CreateSymbolicLink(Path.Combine(Images, "first"), elsewhere);
+        Directory.CreateSymbolicLink(Path.Combine(Images, "second"), Path.Combine("..", "elsewhere"));
+        Directory.CreateSymbolicLink(Path.Combine(root, "hop"), elsewhere);
+        Directory.CreateSymbolicLink(Path.Combine(Images, "third"), Path.Combine(root, "hop", ".", "..", "elsewhere"));
+
+        var scan = ImageFolder.Scan(Images);
+
+        Assert.Equal(["first/x.png"], scan.Files.Select(f => f.RelativePath));
+        Assert.Equal(["second", "third"], scan.RepeatedFolders);
+    }
+
+    [Fact]
+    public void Open_FolderLinkLoop_SaysWhichLinkItDidNotFollow()
+    {
+        Put("a.png", Encode(Solid(4, 4, 1, 2, 3), 4, 4, Format.Png));
+        Directory.CreateSymbolicLink(Path.Combine(Images, "again"), ".");
+
+        using var data = Open();
+
+        Assert.Equal(1, data.Count);
+        Assert.Contains("did not follow 1 folder link to a folder already read (again)", data.Report.ToString());
     }
 
     [Fact]

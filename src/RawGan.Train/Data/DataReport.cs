@@ -11,6 +11,7 @@ public sealed record DataReport(
     int Images,
     int Skipped,
     IReadOnlyList<BadFile> FirstBadFiles,
+    IReadOnlyList<string> RepeatedFolders,
     bool FromCache,
     string CachePath,
     TimeSpan Elapsed)
@@ -23,6 +24,10 @@ public sealed record DataReport(
         var text = new StringBuilder();
         text.Append($"{Images:N0} images from {FilesFound:N0} files in '{Source}'");
         text.Append(FromCache ? $" (cache {CachePath})" : $" (decoded in {Elapsed.TotalSeconds:F1} s, cached to {CachePath})");
+        if (RepeatedFolders.Count > 0)
+            text.Append($"; did not follow {RepeatedFolders.Count:N0} folder link{(RepeatedFolders.Count == 1 ? "" : "s")} "
+                + $"to a folder already read ({string.Join(", ", RepeatedFolders.Take(BadFilesNamed))}"
+                + (RepeatedFolders.Count > BadFilesNamed ? $" and {RepeatedFolders.Count - BadFilesNamed:N0} more" : "") + ")");
         if (Skipped > 0)
         {
             text.Append($"; skipped {Skipped:N0} unreadable file{(Skipped == 1 ? "" : "s")}:");

@@ -65,7 +65,8 @@ public sealed class FolderDataset : IImageDataset, IDisposable
 
         var clock = Stopwatch.StartNew();
         string root = System.IO.Path.GetFullPath(options.Path);
-        var files = ImageFolder.Scan(root);
+        var scan = ImageFolder.Scan(root);
+        var files = scan.Files;
         if (options.Limit is int limit && limit < files.Count) files = files.Take(limit).ToList();
 
         string directory = options.CacheDirectory ?? DefaultCacheDirectory();
@@ -91,7 +92,8 @@ public sealed class FolderDataset : IImageDataset, IDisposable
             pack = PackedCache.TryOpen(cachePath, key, options.Size)
                 ?? throw new DataException($"the image cache '{cachePath}' was changed while it was being opened; run again.");
         }
-        var report = new DataReport(root, pack.FilesFound, pack.Count, pack.Skipped, pack.BadFiles, fromCache, cachePath, clock.Elapsed);
+        var report = new DataReport(root, pack.FilesFound, pack.Count, pack.Skipped, pack.BadFiles, scan.RepeatedFolders,
+            fromCache, cachePath, clock.Elapsed);
         return new FolderDataset(pack, report);
     }
 
