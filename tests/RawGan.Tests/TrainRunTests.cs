@@ -100,6 +100,63 @@ public class TrainRunTests : IDisposable
     }
 
     [Fact]
+    public void Resume_TheSameCommandLineResumes_AFlagThatDiffersIsAnError()
+    {
+        Assert.Equal(0, Train("r", "--steps", "2").Code);
+        var (code, output, error) = Train("r", "--steps", "3", "--resume", Path.Combine(_dir, "r"), "--lr", "0.0002");
+        Assert.True(code == 0, output + error);
+
+        (code, output, _) = Train("r", "--steps", "2", "--resume", Path.Combine(_dir, "r"));
+        Assert.Equal(0, code);
+        Assert.Contains("the run is already at step 3 of 2: nothing to train", output);
+
+        var changed = new StringWriter();
+        code = RawGanCli.Run(["train", "dcgan", "--resume", Path.Combine(_dir, "r"), "--steps", "4", "--ndf", "8", "--lr", "0.001"], new StringWriter(), changed);
+        Assert.Equal(1, code);
+        Assert.Contains("--ndf 8 (started with --ndf 4), --lr 0.001 (started with the default 0.0002)", changed.ToString());
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(_dir, "r", "metrics.jsonl")).Length);
+    }
+
+    [Fact]
+    public void Resume_WithAnotherRecipe_NamesTheRunsRecipe()
+    {
+        Assert.Equal(0, Train("d", "--steps", "1").Code);
+        var error = new StringWriter();
+        int code = RawGanCli.Run(["train", "began", "--device", "cpu", "--resume", Path.Combine(_dir, "d")], new StringWriter(), error);
+        Assert.Equal(1, code);
+        Assert.Contains($"that folder holds a dcgan run; continue it with `rawgan train dcgan --resume {Path.Combine(_dir, "d")}`", error.ToString());
+    }
+
+    [Fact]
+    public void Resume_OtherImages_AreAnError_TheSameImagesElsewhereResume()
+    {
+        string images = Directory.CreateDirectory(Path.Combine(_dir, "images")).FullName;
+        for (int i = 0; i < 8; i++) WriteImage(Path.Combine(images, $"{i}.png"), i);
+        Assert.Equal(0, Train("f", "--data", images, "--steps", "1").Code);
+        string moved = Path.Combine(_dir, "moved");
+        Directory.Move(images, moved);
+
+        var (code, output, error) = Train("f", "--resume", Path.Combine(_dir, "f"), "--data", moved, "--steps", "2");
+        Assert.True(code == 0, output + error);
+
+        WriteImage(Path.Combine(moved, "extra.png"), 9);
+        (code, _, error) = Train("f", "--resume", Path.Combine(_dir, "f"), "--data", moved, "--steps", "3");
+        Assert.Equal(1, code);
+        Assert.Contains("the run trained on 8 images", error);
+        Assert.Equal(0, Train("s", "--steps", "1").Code);
+        (code, _, error) = Train("s", "--resume", Path.Combine(_dir, "s"), "--data", moved, "--steps", "2");
+        Assert.Equal(1, code);
+        Assert.Contains("the run trained on the built-in synthetic faces", error);
+    }
+
+    private static void WriteImage(string path, int shade)
+    {
+        var pixels = Enumerable.Repeat((byte)(shade * 20), 16 * 16 * 3).ToArray();
+        using var file = File.Create(path);
+        new StbImageWriteSharp.ImageWriter().WritePng(pixels, 16, 16, StbImageWriteSharp.ColorComponents.RedGreenBlue, file);
+    }
+
+    [Fact]
     public void Cancellation_WritesACheckpoint_AndReportsInterrupted()
     {
         var options = new TrainOptions { Out = Path.Combine(_dir, "stop"), Batch = 8, Steps = 10 };

@@ -29,7 +29,7 @@ public static class TrainBegan
         {
             var common = TrainCommand.ReadCommon(parsed);
             common = common with { Batch = parsed.GetValue(TrainCommand.Batch) ?? DefaultBatch };
-            return TrainCommand.Run(common, "began", output, error, (device, synthetic) =>
+            return TrainCommand.Run(parsed, common, "began", output, error, (device, synthetic) =>
             {
                 var preset = new CpuPreset(parsed, device, synthetic, size);
                 var options = new BeganOptions

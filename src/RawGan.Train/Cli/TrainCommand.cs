@@ -69,12 +69,13 @@ public static class TrainCommand
             SampleEvery = parsed.GetValue(SampleEvery) ?? defaults.SampleEvery,
             CheckpointEvery = parsed.GetValue(CheckpointEvery) ?? defaults.CheckpointEvery,
             EvalEvery = parsed.GetValue(EvalEvery),
+            CommandLine = [.. parsed.Tokens.Select(t => t.Value)],
         };
     }
 
     /// <summary>Resolves the device and data, then trains. configure gets (device, synthetic data?) and
     /// returns the final common options, the image size and the recipe options as JSON.</summary>
-    public static int Run(TrainOptions common, string recipe, TextWriter output, TextWriter error,
+    public static int Run(ParseResult parsed, TrainOptions common, string recipe, TextWriter output, TextWriter error,
         Func<Device, bool, (TrainOptions, int, string)> configure)
     {
         try
@@ -83,14 +84,18 @@ public static class TrainCommand
             var device = DeviceChoice.Resolve(common.Device, output);
             string optionsJson;
             int size;
+            int? resumedImages = null;
             if (common.Resume is not null)
-                (common, size, optionsJson) = ResumeSettings(common);
+                (common, size, optionsJson, resumedImages) = ResumeSettings(common, recipe, parsed);
             else
                 (common, size, optionsJson) = configure(device, common.Data is null);
             common = common with { Precision = Precision.Resolve(common.Precision, device) };
 
             var data = OpenData(common, size, output);
             using var owned = data as IDisposable;
+            if (resumedImages is int had && data.Count != had)
+                throw new DataException($"--resume {common.Resume}: the run trained on {had} images, '{common.Data}' now gives {data.Count}; "
+                    + "resuming needs the same images (start a new run in another --out folder to train on these).");
             using var stop = new CancellationTokenSource();
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
@@ -106,19 +111,56 @@ public static class TrainCommand
         }
     }
 
-    /// <summary>A resumed run keeps its original settings (config.json); only the length may change.</summary>
-    private static (TrainOptions, int, string) ResumeSettings(TrainOptions flags)
+    /// <summary>Flags a resume may give: the run's length, and what belongs to this machine (device,
+    /// precision, graph mode, where the data lives: the same images, checked by their count).
+    /// Every other setting is the run's own.</summary>
+    private static readonly Option[] FreeOnResume = [Resume, Steps, Epochs, DeviceOption, PrecisionOption, GraphOption, Data];
+
+    /// <summary>A resumed run keeps its original settings (config.json); only the length and this
+    /// machine's choices may change. Another recipe, or a flag that differs from the one the run was
+    /// started with, is an error: silently training with the old value would surprise the user.</summary>
+    private static (TrainOptions Options, int Size, string OptionsJson, int Images) ResumeSettings(TrainOptions flags, string recipe, ParseResult parsed)
     {
         var folder = new RunFolder(flags.Resume!);
         if (!File.Exists(folder.Config)) throw new CheckpointException($"--resume {flags.Resume}: no config.json there; is it a run folder?");
         using var config = JsonDocument.Parse(File.ReadAllText(folder.Config));
+        string? savedRecipe = config.RootElement.GetProperty("recipe").GetString();
+        if (savedRecipe != recipe)
+            throw new CheckpointException($"--resume {flags.Resume}: that folder holds a {savedRecipe} run; continue it with `rawgan train {savedRecipe} --resume {flags.Resume}`.");
         var saved = config.RootElement.GetProperty("train").Deserialize<TrainOptions>()
             ?? throw new CheckpointException($"{folder.Config} has no train settings");
+        if (saved.CommandLine is not null) CheckSameFlags(parsed, saved.CommandLine, flags.Resume!);
+        if (flags.Data is not null && saved.Data is null)
+            throw new CheckpointException($"--resume {flags.Resume}: the run trained on the built-in synthetic faces; leave --data out to resume it.");
         var optionsJson = config.RootElement.GetProperty("options").GetRawText();
         int size = config.RootElement.GetProperty("options").GetProperty("Size").GetInt32();
         // The precision and graph mode, like the device, are this run's choice: resuming on another machine works.
-        return (saved with { Resume = flags.Resume, Out = flags.Resume, Steps = flags.Steps ?? saved.Steps, Epochs = flags.Epochs ?? saved.Epochs, Precision = flags.Precision, Graph = flags.Graph },
-            size, optionsJson);
+        return (saved with { Resume = flags.Resume, Out = flags.Resume, Data = flags.Data ?? saved.Data, Steps = flags.Steps ?? saved.Steps,
+                             Epochs = flags.Epochs ?? saved.Epochs, Precision = flags.Precision, Graph = flags.Graph },
+            size, optionsJson, config.RootElement.GetProperty("images").GetInt32());
+    }
+
+    /// <summary>Throws when a flag given now has another value than when the run started (the same
+    /// command line with --resume added passes).</summary>
+    private static void CheckSameFlags(ParseResult now, string[] started, string folder)
+    {
+        var then = now.RootCommandResult.Command.Parse(started);
+        var differing = new List<string>();
+        foreach (var option in now.CommandResult.Command.Options)
+        {
+            if (FreeOnResume.Contains(option) || now.GetResult(option) is not { Implicit: false } given) continue;
+            object? value = given.GetValueOrDefault<object?>();
+            var before = then.GetResult(option);
+            object? startedValue = before?.GetValueOrDefault<object?>();
+            if (Equals(value, startedValue)) continue;
+            string was = before is { Implicit: false } ? $"started with {option.Name} {startedValue}"
+                       : before is null ? $"started without {option.Name}" : $"started with the default {startedValue}";
+            differing.Add($"{option.Name} {value} ({was})");
+        }
+        if (differing.Count > 0)
+            throw new CheckpointException($"--resume {folder} continues the run with the settings it started with (config.json), " +
+                $"but {string.Join(", ", differing)}. Leave {(differing.Count == 1 ? "that flag" : "those flags")} out to resume, " +
+                "or start a new run in another --out folder.");
     }
 
     private static IImageDataset OpenData(TrainOptions common, int size, TextWriter output)

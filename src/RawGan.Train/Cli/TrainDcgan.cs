@@ -22,7 +22,7 @@ public static class TrainDcgan
         command.SetAction(parsed =>
         {
             var common = TrainCommand.ReadCommon(parsed);
-            return TrainCommand.Run(common, "dcgan", output, error, (device, synthetic) =>
+            return TrainCommand.Run(parsed, common, "dcgan", output, error, (device, synthetic) =>
             {
                 var preset = new CpuPreset(parsed, device, synthetic, size);
                 var options = new DcganOptions

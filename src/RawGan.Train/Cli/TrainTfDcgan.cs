@@ -25,7 +25,7 @@ public static class TrainTfDcgan
         command.SetAction(parsed =>
         {
             var common = TrainCommand.ReadCommon(parsed);
-            return TrainCommand.Run(common, "tfdcgan", output, error, (_, _) =>
+            return TrainCommand.Run(parsed, common, "tfdcgan", output, error, (_, _) =>
             {
                 var options = new TfDcganOptions
                 {

@@ -38,7 +38,7 @@ public static class TrainTorchFaces
         command.SetAction(parsed =>
         {
             var common = TrainCommand.ReadCommon(parsed);
-            return TrainCommand.Run(common, "torchfaces", output, error, (device, synthetic) =>
+            return TrainCommand.Run(parsed, common, "torchfaces", output, error, (device, synthetic) =>
             {
                 var preset = new CpuPreset(parsed, device, synthetic, Size);
                 var options = ReadGanOptions<TorchFacesOptions>(parsed, preset);

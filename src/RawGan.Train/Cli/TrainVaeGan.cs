@@ -20,7 +20,7 @@ public static class TrainVaeGan
         command.SetAction(parsed =>
         {
             var common = TrainCommand.ReadCommon(parsed);
-            return TrainCommand.Run(common, "vaegan", output, error, (device, synthetic) =>
+            return TrainCommand.Run(parsed, common, "vaegan", output, error, (device, synthetic) =>
             {
                 var preset = new CpuPreset(parsed, device, synthetic, TrainTorchFaces.Size);
                 var options = TrainTorchFaces.ReadGanOptions<VaeGanOptions>(parsed, preset) with

@@ -23,6 +23,9 @@ public sealed record TrainOptions
     public int KeepCheckpoints { get; init; } = 3;
     /// <summary>Warn of mode collapse after this many consecutive steps with D loss under 0.05 and G loss over 5.</summary>
     public int CollapsePatience { get; init; } = 200;
+    /// <summary>The command line after `rawgan` that started the run (config.json keeps it), so a resume
+    /// can tell which of its flags differ from the ones the run was started with.</summary>
+    public string[]? CommandLine { get; init; }
 
     public void Validate()
     {

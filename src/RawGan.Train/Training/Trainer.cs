@@ -84,6 +84,8 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
         // waited for early, so its effect (BEGAN's learning-rate plateau) lands at step j+2 in every run.
         // A checkpoint after step j keeps step j's metrics as pending, and a run resumed from it passes
         // them on after launching step j+1, as the run that never stopped did.
+        if (step >= total)
+            log.WriteLine($"the run is already at step {step} of {total}: nothing to train; give a larger --steps or --epochs to go on");
         LaunchedStep? inFlight = null;
         try
         {
