@@ -382,7 +382,7 @@ public sealed class EvalTests : IDisposable
         for (int i = 0; i < count; i++)
         {
             faces.GetImage(i, pixels);
-            new RgbImage(32, 32, pixels).SavePng(Path.Combine(folder, $"{i:D3}.png"));
+            new RgbImage(32, 32, pixels).Save(Path.Combine(folder, $"{i:D3}.png"));
         }
         return folder;
     }

@@ -102,7 +102,7 @@ public sealed class ImageTests : IDisposable
         new Random(1).NextBytes(pixels);
         string path = Path.Combine(root, "round.png");
 
-        new RgbImage(5, 3, pixels).SavePng(path);
+        new RgbImage(5, 3, pixels).Save(path);
 
         var read = RgbImage.Read(path);
         Assert.Equal((5, 3), (read.Width, read.Height));

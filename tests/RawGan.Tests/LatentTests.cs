@@ -185,7 +185,7 @@ public class LatentTests : IDisposable
         var pixels = new byte[96 * 96 * 3];
         SyntheticFaces.Render(seed: 0, index, 96, pixels);
         var path = Path.Combine(_dir, $"face{index}.png");
-        new RgbImage(96, 96, pixels).SavePng(path);
+        new RgbImage(96, 96, pixels).Save(path);
         return path;
     }
 

@@ -183,6 +183,36 @@ public class TrainRunTests : IDisposable
     }
 
     [Fact]
+    public void Sample_FromARunFolder_WritesAJpegIntoANewFolder_AnUnknownImageTypeIsAUsageError()
+    {
+        Assert.Equal(0, Train("s", "--steps", "2").Code);
+        var jpeg = Path.Combine(_dir, "new", "folder", "grid.jpg");
+        var output = new StringWriter();
+        int code = RawGanCli.Run(["sample", "--checkpoint", Path.Combine(_dir, "s"), "--count", "4", "--out", jpeg, "--device", "cpu"], output, output);
+        Assert.True(code == 0, output.ToString());
+        Assert.Contains("step 2", output.ToString());
+        Assert.Equal([0xFF, 0xD8], File.ReadAllBytes(jpeg)[..2]);
+
+        var error = new StringWriter();
+        code = RawGanCli.Run(["sample", "--checkpoint", Path.Combine(_dir, "s"), "--out", Path.Combine(_dir, "grid.gif")], new StringWriter(), error);
+        Assert.Equal(RawGanCli.UsageError, code);
+        Assert.Contains("RawGan writes images as .png, .jpg (or .jpeg) or .bmp", error.ToString());
+    }
+
+    [Fact]
+    public void Sample_ToAPlaceThatCannotBeWritten_SaysSo_WithoutAStackTrace()
+    {
+        Assert.Equal(0, Train("s", "--steps", "1").Code);
+        File.WriteAllText(Path.Combine(_dir, "a-file"), "");
+        var error = new StringWriter();
+        int code = RawGanCli.Run(["sample", "--checkpoint", Path.Combine(_dir, "s"), "--count", "1", "--device", "cpu",
+            "--out", Path.Combine(_dir, "a-file", "grid.png")], new StringWriter(), error);
+        Assert.Equal(1, code);
+        Assert.StartsWith($"rawgan: cannot write '{Path.Combine(_dir, "a-file", "grid.png")}'", error.ToString());
+        Assert.DoesNotContain(" at RawGan.", error.ToString());
+    }
+
+    [Fact]
     public void MissingOrEmptyDataFolder_FailsBeforeTraining_WithExitCodeOne()
     {
         var (code, _, error) = Train("x", "--data", Path.Combine(_dir, "does-not-exist"), "--steps", "1");

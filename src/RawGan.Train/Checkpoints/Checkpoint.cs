@@ -82,6 +82,27 @@ public static class Checkpoint
 
     private sealed record SavedOptimizer(string Algorithm, IReadOnlyDictionary<string, double> Scalars);
 
+    /// <summary>The recipe a checkpoint was saved from, with its weights (for sample, invert, interpolate
+    /// and eval). <paramref name="path"/> is a checkpoint file, or a run folder: its newest checkpoint.</summary>
+    public static (IGanRecipe Recipe, CheckpointInfo Info, string File) Load(string path, Device device)
+    {
+        string file = File.Exists(path) || !Directory.Exists(path) ? path
+            : new Training.RunFolder(path).NewestCheckpoint()
+              ?? throw new CheckpointException($"'{path}' is a folder without checkpoints/step-*.safetensors; pass a checkpoint file or a run folder.");
+        var (contents, info) = Read(file);
+        var recipe = RecipeCatalog.Create(info.Recipe, info.OptionsJson, device, new Generator(0), new Generator(0));
+        try
+        {
+            Restore(contents, recipe, file);
+        }
+        catch
+        {
+            recipe.Dispose();
+            throw;
+        }
+        return (recipe, info, file);
+    }
+
     /// <summary>Loads networks and optimizer state into a recipe built with the checkpoint's options.</summary>
     public static void Restore(SafeTensorsFile file, IGanRecipe recipe, string path)
     {

@@ -42,23 +42,15 @@ public static class BenchCommand
         foreach (var o in new Option[] { batch, size, device, precision, graph, warmup, iters, seed, json, profile }) command.Options.Add(o);
         command.SetAction(parsed =>
         {
-            try
-            {
-                // Device notes go to the error stream, so that --json prints nothing but the object.
-                var target = DeviceChoice.Resolve(parsed.GetValue(device)!, error);
-                var settings = new TrainBenchSettings(parsed.GetValue(recipe)!, parsed.GetValue(batch), parsed.GetValue(size),
-                    parsed.GetValue(precision)!, parsed.GetValue(warmup), parsed.GetValue(iters), parsed.GetValue(seed),
-                    parsed.GetValue(graph) == "on", parsed.GetValue(profile));
-                var result = TrainBench.Run(settings, target);
-                if (parsed.GetValue(json)) output.WriteLine(result.ToJson());
-                else foreach (var line in result.Describe()) output.WriteLine(line);
-                return 0;
-            }
-            catch (Exception e) when (e is ArgumentException or DeviceUnavailableException or NotSupportedException)
-            {
-                error.WriteLine($"rawgan: {e.Message}");
-                return 1;
-            }
+            // Device notes go to the error stream, so that --json prints nothing but the object.
+            var target = DeviceChoice.Resolve(parsed.GetValue(device)!, error);
+            var settings = new TrainBenchSettings(parsed.GetValue(recipe)!, parsed.GetValue(batch), parsed.GetValue(size),
+                parsed.GetValue(precision)!, parsed.GetValue(warmup), parsed.GetValue(iters), parsed.GetValue(seed),
+                parsed.GetValue(graph) == "on", parsed.GetValue(profile));
+            var result = TrainBench.Run(settings, target);
+            if (parsed.GetValue(json)) output.WriteLine(result.ToJson());
+            else foreach (var line in result.Describe()) output.WriteLine(line);
+            return 0;
         });
         return command;
     }

@@ -18,7 +18,7 @@ public static class EvalCommand
     {
         var real = new Option<string>("--real") { Description = "Folder of real (training) images.", Required = true };
         var fake = new Option<string?>("--fake") { Description = "Folder of generated images (e.g. from rawgan sample --each)." };
-        var checkpoint = new Option<string?>("--checkpoint") { Description = "A checkpoint whose generator makes the images." };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "A checkpoint (or a run folder: its newest) whose generator makes the images." };
         var count = new Option<int>("--count") { Description = "Images per side (ProGAN: 16384); fewer are used when a set is smaller.", DefaultValueFactory = _ => 16384 };
         var size = new Option<int?>("--size") { Description = "Image size. Default: the checkpoint's, else 64." };
         var crop = new Option<int?>("--crop") { Description = "Centre N x N box cut from the real images before resizing. Default: the checkpoint run's --crop." };
@@ -26,75 +26,65 @@ public static class EvalCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout (progress goes to stderr)." };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda (for --checkpoint).", DefaultValueFactory = _ => "auto" };
         var nearest = new Option<int>("--nearest") { Description = "Generated images shown with their nearest training images (0: none).", DefaultValueFactory = _ => 8 };
-        var nearestOut = new Option<string>("--nearest-out") { Description = "Where the nearest-image grid goes.", DefaultValueFactory = _ => "nearest.png" };
+        var nearestOut = ImageOutputOption.Create("--nearest-out", "Where the nearest-image grid goes", "nearest.png");
         var command = new Command("eval", "Sliced Wasserstein distance (ProGAN), diversity and memorisation of generated vs real images.");
         foreach (var o in new Option[] { real, fake, checkpoint, count, size, crop, seed, json, device, nearest, nearestOut }) command.Options.Add(o);
         command.SetAction(parsed =>
         {
             bool asJson = parsed.GetValue(json);
             var log = asJson ? error : output;
-            try
-            {
-                string? fakePath = parsed.GetValue(fake), checkpointPath = parsed.GetValue(checkpoint);
-                if ((fakePath is null) == (checkpointPath is null)) throw new ArgumentException("give either --fake DIR or --checkpoint FILE");
-                int n = parsed.GetValue(count);
-                if (n < 1) throw new ArgumentException("--count must be positive");
-                if (parsed.GetValue(nearest) < 0) throw new ArgumentException("--nearest cannot be negative");
-                ulong s = parsed.GetValue(seed);
-                int? imageSize = parsed.GetValue(size);
-                int? realCrop = parsed.GetValue(crop);
-                var progress = new ProgressReporter(log);
+            string? fakePath = parsed.GetValue(fake), checkpointPath = parsed.GetValue(checkpoint);
+            if ((fakePath is null) == (checkpointPath is null)) throw new ArgumentException("give either --fake DIR or --checkpoint FILE");
+            int n = parsed.GetValue(count);
+            if (n < 1) throw new ArgumentException("--count must be positive");
+            if (parsed.GetValue(nearest) < 0) throw new ArgumentException("--nearest cannot be negative");
+            ulong s = parsed.GetValue(seed);
+            int? imageSize = parsed.GetValue(size);
+            int? realCrop = parsed.GetValue(crop);
+            var progress = new ProgressReporter(log);
 
-                IImageDataset fakes;
-                FolderDataset? fakeFolder = null;
-                FolderDataset realFolder;
-                if (checkpointPath is not null)
-                {
-                    var dev = DeviceChoice.Resolve(parsed.GetValue(device)!, log);
-                    var (file, info) = Checkpoint.Read(checkpointPath);
-                    using var recipe = RecipeCatalog.Create(info.Recipe, info.OptionsJson, dev, new Generator(0), new Generator(0));
-                    Checkpoint.Restore(file, recipe, checkpointPath);
-                    int generatedSize = ImageBuffer.Generate(recipe, 1, new Generator(0)).Size;
-                    if (imageSize is int asked && asked != generatedSize)
-                        throw new ArgumentException($"--size {asked}, but the checkpoint's generator makes {generatedSize}x{generatedSize} images");
-                    imageSize = generatedSize;
-                    if (realCrop is null && RunCrop(checkpointPath) is int runCrop)
-                    {
-                        realCrop = runCrop;
-                        log.WriteLine($"cropping real images to {runCrop}x{runCrop} as the run did (its config.json); override with --crop");
-                    }
-                    realFolder = DataProgress.Open(new FolderOptions { Path = parsed.GetValue(real)!, Size = generatedSize, Crop = realCrop }, log);
-                    int generate = Math.Min(n, realFolder.Count);
-                    fakes = progress.Run(() => ImageBuffer.Generate(recipe, generate, new Generator(s),
-                        progress.Images($"generating {generate} images ({info.Recipe} step {info.Step})", generate)));
-                }
-                else
-                {
-                    realFolder = DataProgress.Open(new FolderOptions { Path = parsed.GetValue(real)!, Size = imageSize ?? 64, Crop = realCrop }, log);
-                    fakeFolder = DataProgress.Open(new FolderOptions { Path = fakePath!, Size = imageSize ?? 64 }, log);
-                    fakes = fakeFolder;
-                }
-                using var ownedReal = realFolder;
-                using var ownedFake = fakeFolder;
-
-                var options = new EvalOptions { Count = n, Seed = s, NearestSamples = parsed.GetValue(nearest) };
-                var report = progress.Run(() => Evaluation.Run(realFolder, fakes, options, progress.Stages()));
-                string? grid = null;
-                if (report.Nearest.Length > 0)
-                {
-                    grid = parsed.GetValue(nearestOut)!;
-                    NearestNeighbours.Grid(fakes, realFolder, report.Nearest).SavePng(grid);
-                }
-                if (asJson) output.WriteLine(Json(report, s, grid).ToJsonString());
-                else Table(output, report, grid);
-                return 0;
-            }
-            catch (Exception e) when (e is DataException or CheckpointException or ArgumentException or DeviceUnavailableException
-                                          or Serialization.SafeTensorsFormatException)
+            IImageDataset fakes;
+            FolderDataset? fakeFolder = null;
+            FolderDataset realFolder;
+            if (checkpointPath is not null)
             {
-                error.WriteLine($"rawgan: {e.Message}");
-                return 1;
+                var dev = DeviceChoice.Resolve(parsed.GetValue(device)!, log);
+                var (recipe, info, checkpointFile) = Checkpoint.Load(checkpointPath, dev);
+                using var owned = recipe;
+                int generatedSize = ImageBuffer.Generate(recipe, 1, new Generator(0)).Size;
+                if (imageSize is int asked && asked != generatedSize)
+                    throw new ArgumentException($"--size {asked}, but the checkpoint's generator makes {generatedSize}x{generatedSize} images");
+                imageSize = generatedSize;
+                if (realCrop is null && RunCrop(checkpointFile) is int runCrop)
+                {
+                    realCrop = runCrop;
+                    log.WriteLine($"cropping real images to {runCrop}x{runCrop} as the run did (its config.json); override with --crop");
+                }
+                realFolder = DataProgress.Open(new FolderOptions { Path = parsed.GetValue(real)!, Size = generatedSize, Crop = realCrop }, log);
+                int generate = Math.Min(n, realFolder.Count);
+                fakes = progress.Run(() => ImageBuffer.Generate(recipe, generate, new Generator(s),
+                    progress.Images($"generating {generate} images ({info.Recipe} step {info.Step})", generate)));
             }
+            else
+            {
+                realFolder = DataProgress.Open(new FolderOptions { Path = parsed.GetValue(real)!, Size = imageSize ?? 64, Crop = realCrop }, log);
+                fakeFolder = DataProgress.Open(new FolderOptions { Path = fakePath!, Size = imageSize ?? 64 }, log);
+                fakes = fakeFolder;
+            }
+            using var ownedReal = realFolder;
+            using var ownedFake = fakeFolder;
+
+            var options = new EvalOptions { Count = n, Seed = s, NearestSamples = parsed.GetValue(nearest) };
+            var report = progress.Run(() => Evaluation.Run(realFolder, fakes, options, progress.Stages()));
+            string? grid = null;
+            if (report.Nearest.Length > 0)
+            {
+                grid = parsed.GetValue(nearestOut)!;
+                NearestNeighbours.Grid(fakes, realFolder, report.Nearest).Save(grid);
+            }
+            if (asJson) output.WriteLine(Json(report, s, grid).ToJsonString());
+            else Table(output, report, grid);
+            return 0;
         });
         return command;
     }

@@ -25,7 +25,7 @@ public static partial class InterpolateCommand
         foreach (var o in new Option[] { InvertCommand.Checkpoint, mode, frames, count, keys, fps, from, to, outDir,
                      InvertCommand.Steps, InvertCommand.Lr, InvertCommand.Crop, InvertCommand.Seed, InvertCommand.DeviceOption })
             command.Options.Add(o);
-        command.SetAction(parsed => InvertCommand.Guard(error, () =>
+        command.SetAction(parsed =>
         {
             int n = parsed.GetValue(frames), walks = parsed.GetValue(count), rate = parsed.GetValue(fps), keyframes = parsed.GetValue(keys);
             if (n < 1 || walks < 1 || keyframes < 2 || rate is < 1 or > 100)
@@ -64,7 +64,7 @@ public static partial class InterpolateCommand
             var framesDir = Path.Combine(dir, "frames");
             Directory.CreateDirectory(framesDir);
             foreach (var old in Directory.GetFiles(framesDir, "*.png").Where(f => FrameName().IsMatch(Path.GetFileName(f)))) File.Delete(old);
-            for (int i = 0; i < images.Count; i++) images[i].SavePng(Path.Combine(framesDir, $"{i:D6}.png"));
+            for (int i = 0; i < images.Count; i++) images[i].Save(Path.Combine(framesDir, $"{i:D6}.png"));
             var gif = Path.Combine(dir, "interpolation.gif");
             GifWriter.Save(gif, images, (int)Math.Round(100.0 / rate));
             output.WriteLine($"wrote {images.Count} frames to {framesDir} and {gif}");
@@ -75,7 +75,7 @@ public static partial class InterpolateCommand
             else
                 output.WriteLine($"wrote {Path.Combine(dir, "interpolation.mp4")}");
             return 0;
-        }));
+        });
         return command;
     }
 

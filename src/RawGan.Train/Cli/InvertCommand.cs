@@ -10,20 +10,20 @@ namespace RawGan.Cli;
 /// (BEGAN section 4.3), shown as target | reconstruction pairs with the L1 distance reached.</summary>
 public static class InvertCommand
 {
-    public static readonly Option<string> Checkpoint = new("--checkpoint") { Description = "A checkpoint file written by rawgan train (any recipe).", Required = true };
+    public static readonly Option<string> Checkpoint = new("--checkpoint") { Description = "A checkpoint file written by rawgan train (any recipe), or a run folder: its newest checkpoint.", Required = true };
     public static readonly Option<int> Steps = new("--steps") { Description = "Adam steps on z.", DefaultValueFactory = _ => 1000 };
     public static readonly Option<double> Lr = new("--lr") { Description = "Adam learning rate of z.", DefaultValueFactory = _ => 0.01 };
     public static readonly Option<int> Crop = new("--crop") { Description = "Centre N x N box cut before resizing, as the run's --crop. Default: the largest centred square.", DefaultValueFactory = _ => 0 };
     public static readonly Option<ulong> Seed = new("--seed") { Description = "Seed of the starting (and random) latents.", DefaultValueFactory = _ => 0 };
     public static readonly Option<string> DeviceOption = new("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
 
-    public static Command Create(TextWriter output, TextWriter error)
+    public static Command Create(TextWriter output)
     {
         var images = new Option<string[]>("--image") { Description = "Image files to invert (JPEG, PNG, BMP).", Required = true, AllowMultipleArgumentsPerToken = true };
-        var outPath = new Option<string>("--out") { Description = "PNG of target | reconstruction pairs, one row per image.", DefaultValueFactory = _ => "invert.png" };
+        var outPath = ImageOutputOption.Create("--out", "Image of target | reconstruction pairs, one row per image", "invert.png");
         var command = new Command("invert", "Find the latent z whose G(z) is closest (L1) to each image, G frozen.");
         foreach (var o in new Option[] { Checkpoint, images, Steps, Lr, Crop, Seed, outPath, DeviceOption }) command.Options.Add(o);
-        command.SetAction(parsed => Guard(error, () =>
+        command.SetAction(parsed =>
         {
             var paths = parsed.GetValue(images)!;
             using var recipe = Open(parsed, output);
@@ -35,31 +35,15 @@ public static class InvertCommand
                 output.WriteLine($"{paths[i]}: L1 {result.StartL1[i]:F4} -> {result.FinalL1[i]:F4}");
             output.WriteLine($"final L1 (mean |x - G(z)|, pixels in [-1, 1]): {result.FinalL1.Average():F4} over {paths.Length} image(s); pairs in {file}");
             return 0;
-        }));
+        });
         return command;
-    }
-
-    /// <summary>Runs a command body, turning the errors a user can fix into a message and exit code 1.</summary>
-    public static int Guard(TextWriter error, Func<int> body)
-    {
-        try { return body(); }
-        catch (Exception e) when (e is CheckpointException or ArgumentException or DeviceUnavailableException or DataException
-                                      or Serialization.SafeTensorsFormatException)
-        {
-            error.WriteLine($"rawgan: {e.Message}");
-            return 1;
-        }
     }
 
     /// <summary>The recipe a checkpoint was saved from, with its weights.</summary>
     public static IGanRecipe Open(ParseResult parsed, TextWriter output)
     {
-        var path = parsed.GetValue(Checkpoint)!;
         var device = DeviceChoice.Resolve(parsed.GetValue(DeviceOption)!, output);
-        var (file, info) = Checkpoints.Checkpoint.Read(path);
-        var recipe = RecipeCatalog.Create(info.Recipe, info.OptionsJson, device, new Generator(0), new Generator(0));
-        Checkpoints.Checkpoint.Restore(file, recipe, path);
-        return recipe;
+        return Checkpoints.Checkpoint.Load(parsed.GetValue(Checkpoint)!, device).Recipe;
     }
 
     /// <summary>Loads the images at the generator's size and inverts them from latents drawn from the prior.</summary>

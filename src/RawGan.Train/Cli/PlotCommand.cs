@@ -13,45 +13,37 @@ public static class PlotCommand
     /// <summary>metrics.jsonl columns that describe the run's pace, not its training.</summary>
     private static readonly HashSet<string> NotMetrics = ["step", "epoch", "lr", "seconds_per_step", "images_per_s"];
 
-    public static Command Create(TextWriter output, TextWriter error)
+    public static Command Create(TextWriter output)
     {
         var runs = new Argument<string[]>("runs") { Description = "Run folders (each with its metrics.jsonl).", Arity = ArgumentArity.OneOrMore };
         var metrics = new Option<string?>("--metrics") { Description = "Comma-separated metric names. Default: every metric of the first run." };
         var smooth = new Option<int?>("--smooth") { Description = "Moving average over N steps (1: raw values). Default: 1/100 of the longest run." };
-        var outPath = new Option<string>("--out") { Description = "The PNG to write.", DefaultValueFactory = _ => "compare.png" };
+        var outPath = ImageOutputOption.Create("--out", "The image to write", "compare.png");
         var command = new Command("plot", "Draw the metric curves of several runs in one image, to compare them.");
         command.Arguments.Add(runs);
         foreach (var o in new Option[] { metrics, smooth, outPath }) command.Options.Add(o);
         command.SetAction(parsed =>
         {
-            try
-            {
-                var folders = parsed.GetValue(runs)!;
-                var histories = folders.Select(Read).ToArray();
-                var available = histories[0].Names;
-                var names = parsed.GetValue(metrics) is { } list
-                    ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                    : available;
-                foreach (var name in names)
-                    if (!histories.Any(h => h.Names.Contains(name)))
-                        throw new ArgumentException($"no run has a metric '{name}'; {folders[0]} has {string.Join(", ", available)}");
-                int window = parsed.GetValue(smooth) ?? Math.Max(1, histories.Max(h => h.Steps.Count) / 100);
-                if (window < 1) throw new ArgumentException("--smooth must be at least 1");
+            var folders = parsed.GetValue(runs)!;
+            var histories = folders.Select(Read).ToArray();
+            var available = histories[0].Names;
+            var names = parsed.GetValue(metrics) is { } list
+                ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                : available;
+            foreach (var name in names)
+                if (!histories.Any(h => h.Names.Contains(name)))
+                    throw new ArgumentException($"no run has a metric '{name}'; {folders[0]} has {string.Join(", ", available)}");
+            int window = parsed.GetValue(smooth) ?? Math.Max(1, histories.Max(h => h.Steps.Count) / 100);
+            if (window < 1) throw new ArgumentException("--smooth must be at least 1");
 
-                var panels = names.Select(name => (name + (window > 1 ? $" (mean of {window} steps)" : ""),
-                    (IReadOnlyList<MonitorPlot.Line>)[.. histories.Where(h => h.Names.Contains(name))
-                        .Select(h => new MonitorPlot.Line(h.Label, h.Steps, MovingAverage(h.Values[name], window)))])).ToList();
-                string path = Path.GetFullPath(parsed.GetValue(outPath)!);
-                MonitorPlot.SaveLines(path, panels);
-                output.WriteLine($"{path}: {names.Count} panel{(names.Count == 1 ? "" : "s")} ({string.Join(", ", names)}) of {folders.Length} run{(folders.Length == 1 ? "" : "s")}" +
-                                 (window > 1 ? $", each a moving average over {window} steps (--smooth 1 for raw values)" : ""));
-                return 0;
-            }
-            catch (Exception e) when (e is ArgumentException or IOException or JsonException or UnauthorizedAccessException)
-            {
-                error.WriteLine($"rawgan plot: {e.Message}");
-                return 1;
-            }
+            var panels = names.Select(name => (name + (window > 1 ? $" (mean of {window} steps)" : ""),
+                (IReadOnlyList<MonitorPlot.Line>)[.. histories.Where(h => h.Names.Contains(name))
+                    .Select(h => new MonitorPlot.Line(h.Label, h.Steps, MovingAverage(h.Values[name], window)))])).ToList();
+            string path = Path.GetFullPath(parsed.GetValue(outPath)!);
+            MonitorPlot.SaveLines(path, panels);
+            output.WriteLine($"{path}: {names.Count} panel{(names.Count == 1 ? "" : "s")} ({string.Join(", ", names)}) of {folders.Length} run{(folders.Length == 1 ? "" : "s")}" +
+                             (window > 1 ? $", each a moving average over {window} steps (--smooth 1 for raw values)" : ""));
+            return 0;
         });
         return command;
     }

@@ -1,4 +1,7 @@
 using System.CommandLine;
+using System.Text.Json;
+using RawGan.Checkpoints;
+using RawGan.Data;
 
 namespace RawGan.Cli;
 
@@ -13,14 +16,14 @@ public static class RawGanCli
         output ??= Console.Out;
         error ??= Console.Error;
         var root = new RootCommand("RawGan: train face GANs (DCGAN, BEGAN, ...) on CPU or CUDA, with no Python stack.");
-        root.Subcommands.Add(TrainCommand.Create(output, error));
-        root.Subcommands.Add(SampleCommand.Create(output, error));
-        root.Subcommands.Add(InvertCommand.Create(output, error));
+        root.Subcommands.Add(TrainCommand.Create(output));
+        root.Subcommands.Add(SampleCommand.Create(output));
+        root.Subcommands.Add(InvertCommand.Create(output));
         root.Subcommands.Add(InterpolateCommand.Create(output, error));
         root.Subcommands.Add(EvalCommand.Create(output, error));
         root.Subcommands.Add(DoctorCommand.Create(output));
         root.Subcommands.Add(BenchCommand.Create(output, error));
-        root.Subcommands.Add(PlotCommand.Create(output, error));
+        root.Subcommands.Add(PlotCommand.Create(output));
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
@@ -29,7 +32,27 @@ public static class RawGanCli
             error.WriteLine("Run 'rawgan --help' for usage.");
             return UsageError;
         }
-        // Ctrl+C is handled by the trainer (it checkpoints, then exits 0), not by forced termination.
-        return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = null });
+        try
+        {
+            // Ctrl+C is handled by the trainer (it checkpoints, then exits 0), not by forced termination.
+            return parsed.Invoke(new InvocationConfiguration
+                { Output = output, Error = error, ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (IsUserError(e))
+        {
+            error.WriteLine($"rawgan: {e.Message}");
+            return 1;
+        }
+        catch (Exception e)
+        {
+            error.WriteLine($"rawgan: unexpected error; please report it with this text:\n{e}");
+            return 1;
+        }
     }
+
+    /// <summary>The errors a user can fix (bad data, checkpoint, option value, device, a file that cannot
+    /// be written, a GPU out of memory): their message says what is wrong, a stack trace would not help.</summary>
+    private static bool IsUserError(Exception e) => e is DataException or CheckpointException or ArgumentException
+        or DeviceUnavailableException or Serialization.SafeTensorsFormatException or NotSupportedException
+        or IOException or UnauthorizedAccessException or JsonException or OutOfMemoryException;
 }

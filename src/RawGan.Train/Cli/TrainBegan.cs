@@ -10,7 +10,7 @@ public static class TrainBegan
     /// <summary>The reference implementation's batch (carpedm20/BEGAN-tensorflow).</summary>
     public const int DefaultBatch = 16;
 
-    public static Command Create(TextWriter output, TextWriter error)
+    public static Command Create(TextWriter output)
     {
         var defaults = new BeganOptions();
         var size = new Option<int>("--size") { Description = "Image size: 64, 128 (one more block) or 32 (one fewer; the CPU preset's).", DefaultValueFactory = _ => defaults.Size };
@@ -29,7 +29,7 @@ public static class TrainBegan
         {
             var common = TrainCommand.ReadCommon(parsed);
             common = common with { Batch = parsed.GetValue(TrainCommand.Batch) ?? DefaultBatch };
-            return TrainCommand.Run(parsed, common, "began", output, error, (device, synthetic) =>
+            return TrainCommand.Run(parsed, common, "began", output, (device, synthetic) =>
             {
                 var preset = new CpuPreset(parsed, device, synthetic, size);
                 var options = new BeganOptions

@@ -26,15 +26,15 @@ public static class TrainCommand
     private static readonly Option<int?> CheckpointEvery = new("--checkpoint-every") { Description = "Steps between checkpoints. Default: 1000." };
     private static readonly Option<int?> EvalEvery = new("--eval-every") { Description = "Steps between SWD measurements of G against the training data (1,024 images a side), logged to metrics.jsonl and monitor.png. Default: never." };
 
-    public static Command Create(TextWriter output, TextWriter error)
+    public static Command Create(TextWriter output)
     {
         var train = new Command("train", "Train a GAN recipe; writes samples, checkpoints, metrics and plots to a run folder.");
         // One file per recipe: Train<Recipe>.cs builds its command from the common flags below.
-        train.Subcommands.Add(TrainDcgan.Create(output, error));
-        train.Subcommands.Add(TrainTorchFaces.Create(output, error));
-        train.Subcommands.Add(TrainVaeGan.Create(output, error));
-        train.Subcommands.Add(TrainTfDcgan.Create(output, error));
-        train.Subcommands.Add(TrainBegan.Create(output, error));
+        train.Subcommands.Add(TrainDcgan.Create(output));
+        train.Subcommands.Add(TrainTorchFaces.Create(output));
+        train.Subcommands.Add(TrainVaeGan.Create(output));
+        train.Subcommands.Add(TrainTfDcgan.Create(output));
+        train.Subcommands.Add(TrainBegan.Create(output));
         return train;
     }
 
@@ -75,40 +75,31 @@ public static class TrainCommand
 
     /// <summary>Resolves the device and data, then trains. configure gets (device, synthetic data?) and
     /// returns the final common options, the image size and the recipe options as JSON.</summary>
-    public static int Run(ParseResult parsed, TrainOptions common, string recipe, TextWriter output, TextWriter error,
+    public static int Run(ParseResult parsed, TrainOptions common, string recipe, TextWriter output,
         Func<Device, bool, (TrainOptions, int, string)> configure)
     {
-        try
-        {
-            common.Validate();
-            var device = DeviceChoice.Resolve(common.Device, output);
-            string optionsJson;
-            int size;
-            int? resumedImages = null;
-            if (common.Resume is not null)
-                (common, size, optionsJson, resumedImages) = ResumeSettings(common, recipe, parsed);
-            else
-                (common, size, optionsJson) = configure(device, common.Data is null);
-            common = common with { Precision = Precision.Resolve(common.Precision, device) };
+        common.Validate();
+        var device = DeviceChoice.Resolve(common.Device, output);
+        string optionsJson;
+        int size;
+        int? resumedImages = null;
+        if (common.Resume is not null)
+            (common, size, optionsJson, resumedImages) = ResumeSettings(common, recipe, parsed);
+        else
+            (common, size, optionsJson) = configure(device, common.Data is null);
+        common = common with { Precision = Precision.Resolve(common.Precision, device) };
 
-            var data = OpenData(common, size, output);
-            using var owned = data as IDisposable;
-            if (resumedImages is int had && data.Count != had)
-                throw new DataException($"--resume {common.Resume}: the run trained on {had} images, '{common.Data}' now gives {data.Count}; "
-                    + "resuming needs the same images (start a new run in another --out folder to train on these).");
-            using var stop = new CancellationTokenSource();
-            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
-            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
-            using var gan = Trainer.CreateRecipe(recipe, optionsJson, device, common.Seed);
-            var outcome = Precision.Run(common.Precision, () => new Trainer(common, data, output).Run(gan, optionsJson, device, stop.Token));
-            return outcome == TrainOutcome.Diverged ? 1 : 0;
-        }
-        catch (Exception e) when (e is DataException or CheckpointException or ArgumentException or DeviceUnavailableException
-                                      or Serialization.SafeTensorsFormatException)
-        {
-            error.WriteLine($"rawgan: {e.Message}");
-            return 1;
-        }
+        var data = OpenData(common, size, output);
+        using var owned = data as IDisposable;
+        if (resumedImages is int had && data.Count != had)
+            throw new DataException($"--resume {common.Resume}: the run trained on {had} images, '{common.Data}' now gives {data.Count}; "
+                + "resuming needs the same images (start a new run in another --out folder to train on these).");
+        using var stop = new CancellationTokenSource();
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        using var gan = Trainer.CreateRecipe(recipe, optionsJson, device, common.Seed);
+        var outcome = Precision.Run(common.Precision, () => new Trainer(common, data, output).Run(gan, optionsJson, device, stop.Token));
+        return outcome == TrainOutcome.Diverged ? 1 : 0;
     }
 
     /// <summary>Flags a resume may give: the run's length, and what belongs to this machine (device,

@@ -7,7 +7,7 @@ namespace RawGan.Cli;
 /// <summary>`rawgan train dcgan`: the common flags plus DCGAN's own.</summary>
 public static class TrainDcgan
 {
-    public static Command Create(TextWriter output, TextWriter error)
+    public static Command Create(TextWriter output)
     {
         var size = new Option<int?>("--size") { Description = "Image size: 32, 64 or 128. Default: 64 (32 in the CPU preset)." };
         var nz = new Option<int?>("--nz") { Description = "Latent size. Default: 100 (64 in the CPU preset)." };
@@ -22,7 +22,7 @@ public static class TrainDcgan
         command.SetAction(parsed =>
         {
             var common = TrainCommand.ReadCommon(parsed);
-            return TrainCommand.Run(parsed, common, "dcgan", output, error, (device, synthetic) =>
+            return TrainCommand.Run(parsed, common, "dcgan", output, (device, synthetic) =>
             {
                 var preset = new CpuPreset(parsed, device, synthetic, size);
                 var options = new DcganOptions

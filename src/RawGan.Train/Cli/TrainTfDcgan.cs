@@ -10,7 +10,7 @@ public static class TrainTfDcgan
     /// <summary>The tutorial shows a grid and the losses every 400 batches.</summary>
     public const int SampleEvery = 400;
 
-    public static Command Create(TextWriter output, TextWriter error)
+    public static Command Create(TextWriter output)
     {
         var defaults = new TfDcganOptions();
         var nz = new Option<int>("--nz") { Description = "Latent size.", DefaultValueFactory = _ => defaults.Nz };
@@ -25,7 +25,7 @@ public static class TrainTfDcgan
         command.SetAction(parsed =>
         {
             var common = TrainCommand.ReadCommon(parsed);
-            return TrainCommand.Run(parsed, common, "tfdcgan", output, error, (_, _) =>
+            return TrainCommand.Run(parsed, common, "tfdcgan", output, (_, _) =>
             {
                 var options = new TfDcganOptions
                 {

@@ -31,14 +31,14 @@ public static class TrainTorchFaces
 
     static TrainTorchFaces() => Balance.AcceptOnlyFromAmong("skip", "l2", "none");
 
-    public static Command Create(TextWriter output, TextWriter error)
+    public static Command Create(TextWriter output)
     {
         var command = new Command("torchfaces", "The 2015 Torch faces GAN: upsampling G, dropout D, RMSprop, balanced by skipping updates or by D's L2 penalty.");
         AddGanOptions(command);
         command.SetAction(parsed =>
         {
             var common = TrainCommand.ReadCommon(parsed);
-            return TrainCommand.Run(parsed, common, "torchfaces", output, error, (device, synthetic) =>
+            return TrainCommand.Run(parsed, common, "torchfaces", output, (device, synthetic) =>
             {
                 var preset = new CpuPreset(parsed, device, synthetic, Size);
                 var options = ReadGanOptions<TorchFacesOptions>(parsed, preset);

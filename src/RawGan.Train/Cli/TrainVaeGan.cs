@@ -7,7 +7,7 @@ namespace RawGan.Cli;
 /// <summary>`rawgan train vaegan`: the torchfaces flags plus the encoder's width and the loss weights.</summary>
 public static class TrainVaeGan
 {
-    public static Command Create(TextWriter output, TextWriter error)
+    public static Command Create(TextWriter output)
     {
         var defaults = new VaeGanOptions();
         var nef = new Option<int>("--nef") { Description = "Encoder width: channels nef, 2nef, 4nef.", DefaultValueFactory = _ => defaults.Nef };
@@ -20,7 +20,7 @@ public static class TrainVaeGan
         command.SetAction(parsed =>
         {
             var common = TrainCommand.ReadCommon(parsed);
-            return TrainCommand.Run(parsed, common, "vaegan", output, error, (device, synthetic) =>
+            return TrainCommand.Run(parsed, common, "vaegan", output, (device, synthetic) =>
             {
                 var preset = new CpuPreset(parsed, device, synthetic, TrainTorchFaces.Size);
                 var options = TrainTorchFaces.ReadGanOptions<VaeGanOptions>(parsed, preset) with

@@ -30,7 +30,7 @@ public static class ImageGrid
 
     public static void Save(string path, ReadOnlySpan<float> nchw, int count, int channels, int height, int width,
         PixelRange range, int nrow = 8, int padding = 2)
-        => Compose(nchw, count, channels, height, width, range, nrow, padding).SavePng(path);
+        => Compose(nchw, count, channels, height, width, range, nrow, padding).Save(path);
 
     /// <summary>Writes each image to <c>directory/NNNNNN.png</c>, numbered from
     /// <paramref name="firstNumber"/>, so repeated calls can continue a sequence.</summary>
@@ -43,7 +43,7 @@ public static class ImageGrid
         {
             var pixels = new byte[width * height * 3];
             WriteImage(nchw, i, channels, height, width, range, pixels, width, 0, 0);
-            new RgbImage(width, height, pixels).SavePng(Path.Combine(directory, $"{firstNumber + i:D6}.png"));
+            new RgbImage(width, height, pixels).Save(Path.Combine(directory, $"{firstNumber + i:D6}.png"));
         }
     }
 

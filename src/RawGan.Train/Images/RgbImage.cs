@@ -1,5 +1,4 @@
 using StbImageSharp;
-using StbImageWriteSharp;
 
 namespace RawGan.Images;
 
@@ -28,9 +27,6 @@ public sealed class RgbImage
         return new RgbImage(result.Width, result.Height, result.Data);
     }
 
-    public void SavePng(string path)
-    {
-        using var stream = File.Create(path);
-        new ImageWriter().WritePng(Pixels, Width, Height, StbImageWriteSharp.ColorComponents.RedGreenBlue, stream);
-    }
+    /// <summary>Writes a PNG, JPEG or BMP file, by the path's extension (<see cref="ImageFile"/>).</summary>
+    public void Save(string path) => ImageFile.Write(path, Pixels, Width, Height, StbImageWriteSharp.ColorComponents.RedGreenBlue);
 }

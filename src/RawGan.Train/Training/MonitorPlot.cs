@@ -1,5 +1,5 @@
+using RawGan.Images;
 using StbImageSharp;
-using StbImageWriteSharp;
 
 namespace RawGan.Training;
 
@@ -41,9 +41,6 @@ public static class MonitorPlot
         var canvas = new byte[width * panelHeight * images.Count * 4];
         for (int i = 0; i < images.Count; i++)
             Buffer.BlockCopy(images[i].Data, 0, canvas, i * width * panelHeight * 4, width * panelHeight * 4);
-        var tmp = path + ".tmp";
-        using (var stream = File.Create(tmp))
-            new ImageWriter().WritePng(canvas, width, panelHeight * images.Count, StbImageWriteSharp.ColorComponents.RedGreenBlueAlpha, stream);
-        File.Move(tmp, path, overwrite: true);
+        ImageFile.Write(path, canvas, width, panelHeight * images.Count, StbImageWriteSharp.ColorComponents.RedGreenBlueAlpha);
     }
 }
