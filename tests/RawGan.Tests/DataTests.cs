@@ -445,6 +445,38 @@ public sealed class DataTests : IDisposable
     }
 
     [Fact]
+    public void Open_Cancelled_LeavesNoPackBehind()
+    {
+        for (int i = 0; i < 300; i++) Put($"{i:D3}.png", Encode(Solid(4, 4, (byte)i, 2, 3), 4, 4, Format.Png));
+        Assert.ThrowsAny<OperationCanceledException>(() => FolderDataset.Open(
+            new FolderOptions { Path = Images, Size = 8, CacheDirectory = Cache }, cancel: new CancellationToken(canceled: true)));
+        Assert.Empty(Directory.GetFiles(Cache));
+    }
+
+    [Fact]
+    public void Open_DeletesTheTemporaryPacksOfDeadProcesses_NotOfLiveOnes()
+    {
+        Put("a.png", Encode(Solid(4, 4, 1, 2, 3), 4, 4, Format.Png));
+        int dead = Enumerable.Range(100_000, 1000).First(pid => !Running(pid));
+        Directory.CreateDirectory(Cache);
+        string orphan = Path.Combine(Cache, $"other-64px-0123abcd.pack.{dead}.{Guid.NewGuid():N}.tmp");
+        string live = Path.Combine(Cache, $"other-64px-0123abcd.pack.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        File.WriteAllBytes(orphan, new byte[100]);
+        File.WriteAllBytes(live, new byte[100]);
+
+        using var data = Open();
+
+        Assert.False(File.Exists(orphan));
+        Assert.True(File.Exists(live));
+    }
+
+    static bool Running(int pid)
+    {
+        try { using var p = System.Diagnostics.Process.GetProcessById(pid); return !p.HasExited; }
+        catch (ArgumentException) { return false; }
+    }
+
+    [Fact]
     public void Open_EmptyFolder_ThrowsDataException()
         => Assert.Throws<DataException>(() => Open());
 

@@ -7,7 +7,7 @@ namespace RawGan.Cli;
 /// how many files were unreadable and which.</summary>
 public static class DataProgress
 {
-    public static FolderDataset Open(FolderOptions options, TextWriter output)
+    public static FolderDataset Open(FolderOptions options, TextWriter output, CancellationToken cancel = default)
     {
         FolderDataset? dataset = null;
         if (Console.IsOutputRedirected || !ReferenceEquals(output, Console.Out))
@@ -19,7 +19,7 @@ public static class DataProgress
                 if (percent / 10 == lastPercent / 10) return;
                 lastPercent = percent;
                 output.WriteLine($"decoding {options.Path}: {p.done}/{p.total} images");
-            }));
+            }), cancel);
         }
         else
         {
@@ -30,7 +30,7 @@ public static class DataProgress
                 {
                     task.MaxValue = Math.Max(1, p.total);
                     task.Value = p.done;
-                }));
+                }), cancel);
                 task.Value = task.MaxValue;
             });
         }

@@ -89,14 +89,23 @@ public static class TrainCommand
             (common, size, optionsJson) = configure(device, common.Data is null);
         common = common with { Precision = Precision.Resolve(common.Precision, device) };
 
-        var data = OpenData(common, size, output);
+        using var stop = new CancellationTokenSource();
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        IImageDataset data;
+        try
+        {
+            data = OpenData(common, size, output, stop.Token);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            output.WriteLine("interrupted while decoding the images: nothing trained, no cache written");
+            return 1;
+        }
         using var owned = data as IDisposable;
         if (resumedImages is int had && data.Count != had)
             throw new DataException($"--resume {common.Resume}: the run trained on {had} images, '{common.Data}' now gives {data.Count}; "
                 + "resuming needs the same images (start a new run in another --out folder to train on these).");
-        using var stop = new CancellationTokenSource();
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         using var gan = Trainer.CreateRecipe(recipe, optionsJson, device, common.Seed);
         var outcome = Precision.Run(common.Precision, () => new Trainer(common, data, output).Run(gan, optionsJson, device, stop.Token));
         return outcome == TrainOutcome.Diverged ? 1 : 0;
@@ -154,7 +163,7 @@ public static class TrainCommand
                 "or start a new run in another --out folder.");
     }
 
-    private static IImageDataset OpenData(TrainOptions common, int size, TextWriter output)
+    private static IImageDataset OpenData(TrainOptions common, int size, TextWriter output, CancellationToken cancel)
     {
         if (common.Data is null)
         {
@@ -162,7 +171,7 @@ public static class TrainCommand
                              "For real faces, point --data at a folder of images, e.g. CelebA's img_align_celeba/.");
             return new SyntheticFaces(SyntheticFaces.DefaultCount, size, seed: (int)common.Seed);
         }
-        var dataset = DataProgress.Open(new FolderOptions { Path = common.Data, Size = size, Crop = common.Crop }, output);
+        var dataset = DataProgress.Open(new FolderOptions { Path = common.Data, Size = size, Crop = common.Crop }, output, cancel);
         return dataset;
     }
 }

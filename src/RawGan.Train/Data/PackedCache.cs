@@ -109,6 +109,7 @@ internal sealed unsafe class PackedCache : IDisposable
         var reasons = new string?[Chunk];
         var badFiles = new List<BadFile>();
         int count = 0, skipped = 0;
+        DeleteOrphans(Path.GetDirectoryName(Path.GetFullPath(path))!);
         string temporary = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         try
         {
@@ -160,6 +161,30 @@ internal sealed unsafe class PackedCache : IDisposable
         {
             File.Delete(temporary);
         }
+    }
+
+    /// <summary>Deletes the temporary packs of processes that are gone: a run killed while decoding
+    /// (SIGKILL, a crash, a closed terminal) cannot delete its own, and a pack of a large folder is
+    /// gigabytes. Names are "NAME.PID.GUID.tmp"; a live process's file is left alone.</summary>
+    static void DeleteOrphans(string directory)
+    {
+        foreach (var file in Directory.EnumerateFiles(directory, "*.pack.*.tmp"))
+        {
+            var parts = Path.GetFileName(file).Split('.');
+            if (parts.Length < 4 || !int.TryParse(parts[^3], out int pid) || IsRunning(pid)) continue;
+            try { File.Delete(file); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // another user's, or just gone
+        }
+    }
+
+    static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException) { return false; }  // no such process
     }
 
     static int Int(ReadOnlySpan<byte> header, int offset) => BinaryPrimitives.ReadInt32LittleEndian(header[offset..]);
