@@ -47,5 +47,25 @@ public class CliTests
         Assert.Contains("simd", output);
         Assert.Contains("device", output);
         Assert.Contains("cuDNN", output, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("cache ", output);
+    }
+
+    [Fact]
+    public void Doctor_CountsTheImagePacks_AndTheirSize()
+    {
+        var folder = Directory.CreateTempSubdirectory("rawgan-doctor-").FullName;
+        try
+        {
+            Assert.Contains(": 0 image packs, 0 MB", DoctorCommand.ImageCache(Path.Combine(folder, "none")));
+            File.WriteAllBytes(Path.Combine(folder, "a-64px-1.pack"), new byte[2_000_000]);
+            File.WriteAllBytes(Path.Combine(folder, "b-32px-2.pack"), new byte[1_000_000]);
+            File.WriteAllBytes(Path.Combine(folder, "kernel.cubin"), new byte[5_000_000]);
+            Assert.Equal($"{folder}: 2 image packs, 3 MB (decoded --data folders; safe to delete, rebuilt when needed; RAWGAN_CACHE moves it)",
+                DoctorCommand.ImageCache(folder));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 }

@@ -31,6 +31,17 @@ public static class DoctorCommand
         yield return cuda.GpuAvailable
             ? "device   cuda is available: `--device auto` trains on the GPU"
             : "device   cpu only (no usable GPU; see above): training runs on the CPU";
+        yield return $"cache    {ImageCache(Data.FolderDataset.DefaultCacheDirectory())}";
+    }
+
+    /// <summary>Where decoded image packs go and how much disk they take: one pack per folder, size and
+    /// crop, a few GB for all of CelebA at 128 px. Deleting any of them is safe (rebuilt when needed).</summary>
+    internal static string ImageCache(string directory)
+    {
+        var packs = Directory.Exists(directory) ? new DirectoryInfo(directory).GetFiles("*.pack") : [];
+        long bytes = packs.Sum(f => f.Length);
+        return $"{directory}: {packs.Length} image pack{(packs.Length == 1 ? "" : "s")}, {bytes / 1e6:N0} MB " +
+               "(decoded --data folders; safe to delete, rebuilt when needed; RAWGAN_CACHE moves it)";
     }
 
     /// <summary>The CPU's model name from /proc/cpuinfo, else its architecture (also named by bench train's JSON).</summary>
