@@ -56,6 +56,37 @@ public class PlotTests : IDisposable
     }
 
     [Fact]
+    public void PaceColumns_WhenNamed_AndRunsWithNoneOfTheMetrics_AreSaid()
+    {
+        var a = Run("a", "fp32", 20);
+        var other = Path.Combine(_dir, "other");
+        Directory.CreateDirectory(other);
+        File.WriteAllLines(Path.Combine(other, "metrics.jsonl"), ["{\"step\":1,\"gen\":0.5}", "{\"step\":2,\"gen\":0.4}"]);
+        var (code, output, error) = Plot(a, other, "--metrics", "lr,loss_D", "--out", Path.Combine(_dir, "lr.png"));
+        Assert.True(code == 0, error);
+        Assert.Contains("not drawn: other (none of lr, loss_D; --metrics chooses others)", output);
+        Assert.Contains("2 panels (lr, loss_D) of 1 run", output);
+    }
+
+    [Fact]
+    public void ARunStillWriting_ItsPartialLastLineAndBlankLinesAreSkipped_ADamagedLineIsNamed()
+    {
+        var a = Run("a", "fp32", 20);
+        string metrics = Path.Combine(a, "metrics.jsonl");
+        File.AppendAllText(metrics, "\n\n{\"step\":21,\"epoch\":0,\"loss_D\":0.0");
+        var (code, output, error) = Plot(a, "--smooth", "1", "--out", Path.Combine(_dir, "partial.png"));
+        Assert.True(code == 0, error);
+        Assert.Contains("of 1 run", output);
+
+        var lines = File.ReadAllLines(metrics);
+        lines[4] = lines[4][..10];
+        File.WriteAllLines(metrics, lines);
+        (code, _, error) = Plot(a);
+        Assert.Equal(1, code);
+        Assert.Contains($"{metrics} line 5 is not a JSON object", error);
+    }
+
+    [Fact]
     public void NotARun_UnknownMetric_AndBadSmoothing_AreClearErrors()
     {
         var a = Run("a", "fp32", 10);
@@ -71,7 +102,11 @@ public class PlotTests : IDisposable
         (code, _, error) = Plot(a, "--metrics", "loss_X");
         Assert.Equal(1, code);
         Assert.Contains("no run has a metric 'loss_X'", error);
-        Assert.Contains("loss_D, loss_G, swd_avg", error);
+        Assert.Contains("loss_D, loss_G, swd_avg (and epoch, lr, images_per_s)", error);
+
+        (code, _, error) = Plot(a, "--metrics", " , ");
+        Assert.Equal(1, code);
+        Assert.Contains("--metrics names no metric", error);
 
         (code, _, error) = Plot(a, "--smooth", "0");
         Assert.Equal(1, code);

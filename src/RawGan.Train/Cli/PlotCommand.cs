@@ -10,13 +10,14 @@ namespace RawGan.Cli;
 /// </summary>
 public static class PlotCommand
 {
-    /// <summary>metrics.jsonl columns that describe the run's pace, not its training.</summary>
-    private static readonly HashSet<string> NotMetrics = ["step", "epoch", "lr", "seconds_per_step", "images_per_s"];
+    /// <summary>metrics.jsonl columns that describe the run's pace, not its training: drawn only when
+    /// --metrics names them.</summary>
+    private static readonly HashSet<string> Pace = ["epoch", "lr", "seconds_per_step", "images_per_s"];
 
     public static Command Create(TextWriter output)
     {
         var runs = new Argument<string[]>("runs") { Description = "Run folders (each with its metrics.jsonl).", Arity = ArgumentArity.OneOrMore };
-        var metrics = new Option<string?>("--metrics") { Description = "Comma-separated metric names. Default: every metric of the first run." };
+        var metrics = new Option<string?>("--metrics") { Description = "Comma-separated metric names (lr, seconds_per_step, images_per_s and epoch too). Default: every training metric of the first run." };
         var smooth = new Option<int?>("--smooth") { Description = "Moving average over N steps (1: raw values). Default: 1/100 of the longest run." };
         var outPath = ImageOutputOption.Create("--out", "The image to write", "compare.png");
         var command = new Command("plot", "Draw the metric curves of several runs in one image, to compare them.");
@@ -26,13 +27,20 @@ public static class PlotCommand
         {
             var folders = parsed.GetValue(runs)!;
             var histories = folders.Select(Read).ToArray();
-            var available = histories[0].Names;
-            var names = parsed.GetValue(metrics) is { } list
+            // Two runs with one label (the same folder twice, or two folders of one name) get numbered.
+            for (int i = 0; i < histories.Length; i++)
+                if (histories.Count(h => h.Label == histories[i].Label) > 1) histories[i] = histories[i] with { Label = $"{histories[i].Label} #{i + 1}" };
+            string[] names = parsed.GetValue(metrics) is { } list
                 ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                : available;
+                : [.. histories[0].Names.Where(n => !Pace.Contains(n))];
+            if (names.Length == 0) throw new ArgumentException("--metrics names no metric");
             foreach (var name in names)
                 if (!histories.Any(h => h.Names.Contains(name)))
-                    throw new ArgumentException($"no run has a metric '{name}'; {folders[0]} has {string.Join(", ", available)}");
+                    throw new ArgumentException($"no run has a metric '{name}'; {folders[0]} has " +
+                        $"{string.Join(", ", histories[0].Names.Where(n => !Pace.Contains(n)))} (and {string.Join(", ", histories[0].Names.Where(Pace.Contains))})");
+            var unused = histories.Where(h => !names.Any(h.Names.Contains)).Select(h => h.Label).ToList();
+            if (unused.Count > 0)
+                output.WriteLine($"not drawn: {string.Join(", ", unused)} (none of {string.Join(", ", names)}; --metrics chooses others)");
             int window = parsed.GetValue(smooth) ?? Math.Max(1, histories.Max(h => h.Steps.Count) / 100);
             if (window < 1) throw new ArgumentException("--smooth must be at least 1");
 
@@ -41,7 +49,7 @@ public static class PlotCommand
                     .Select(h => new MonitorPlot.Line(h.Label, h.Steps, MovingAverage(h.Values[name], window)))])).ToList();
             string path = Path.GetFullPath(parsed.GetValue(outPath)!);
             MonitorPlot.SaveLines(path, panels);
-            output.WriteLine($"{path}: {names.Count} panel{(names.Count == 1 ? "" : "s")} ({string.Join(", ", names)}) of {folders.Length} run{(folders.Length == 1 ? "" : "s")}" +
+            output.WriteLine($"{path}: {names.Length} panel{(names.Length == 1 ? "" : "s")} ({string.Join(", ", names)}) of {folders.Length - unused.Count} run{(folders.Length - unused.Count == 1 ? "" : "s")}" +
                              (window > 1 ? $", each a moving average over {window} steps (--smooth 1 for raw values)" : ""));
             return 0;
         });
@@ -58,12 +66,10 @@ public static class PlotCommand
         if (!File.Exists(metricsFile)) throw new ArgumentException($"{folder}: no metrics.jsonl (is it a run folder of rawgan train?)");
         // Every numeric column of any line: evaluations (swd_avg, ...) appear only on the steps they ran.
         var names = new List<string>();
-        foreach (var line in File.ReadLines(metricsFile))
-        {
-            using var doc = JsonDocument.Parse(line);
-            foreach (var p in doc.RootElement.EnumerateObject())
-                if (p.Value.ValueKind == JsonValueKind.Number && !NotMetrics.Contains(p.Name) && !names.Contains(p.Name)) names.Add(p.Name);
-        }
+        foreach (var doc in RunFolder.ReadMetricLines(metricsFile))
+            using (doc)
+                foreach (var p in doc.RootElement.EnumerateObject())
+                    if (p.Value.ValueKind == JsonValueKind.Number && p.Name != "step" && !names.Contains(p.Name)) names.Add(p.Name);
         if (names.Count == 0) throw new ArgumentException($"{metricsFile} holds no metrics: the run has not finished a step");
         var values = RunFolder.ReadHistory(metricsFile, names);
         return new History(Label(folder), names, values["step"], values);

@@ -21,6 +21,9 @@ public static class MonitorPlot
     public static void SaveLines(string path, IReadOnlyList<(string Title, IReadOnlyList<Line> Lines)> panels, int width = 900, int panelHeight = 300)
     {
         var images = new List<ImageResult>();
+        // One colour per label across all panels, so a run (or a metric) looks the same in each.
+        var labels = panels.SelectMany(p => p.Lines).Select(l => l.Label).Distinct().ToList();
+        var palette = new ScottPlot.Palettes.Category10();
         foreach (var (title, lines) in panels)
         {
             using var plot = new ScottPlot.Plot();
@@ -32,8 +35,9 @@ public static class MonitorPlot
                 if (points.Length == 0) continue;
                 var scatter = plot.Add.ScatterLine(points.Select(i => line.X[i]).ToArray(), points.Select(i => line.Y[i]).ToArray());
                 scatter.LegendText = line.Label;
+                scatter.Color = palette.GetColor(labels.IndexOf(line.Label));
             }
-            plot.ShowLegend();
+            plot.ShowLegend(ScottPlot.Edge.Right);  // beside the axes: a legend inside covers the curves' ends
             var png = plot.GetImageBytes(width, panelHeight, ScottPlot.ImageFormat.Png);
             images.Add(ImageResult.FromMemory(png, StbImageSharp.ColorComponents.RedGreenBlueAlpha));
         }

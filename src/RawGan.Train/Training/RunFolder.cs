@@ -7,11 +7,16 @@ namespace RawGan.Training;
 /// <summary>The files of one run: config.json, metrics.jsonl, monitor.png, samples/, checkpoints/.</summary>
 public sealed class RunFolder
 {
-    public RunFolder(string root)
+    /// <summary>Names the files of the run in <paramref name="root"/>; creates nothing (see <see cref="Create"/>).</summary>
+    public RunFolder(string root) => Root = Path.GetFullPath(root);
+
+    /// <summary>The run folder, with its samples/ and checkpoints/, created where missing.</summary>
+    public static RunFolder Create(string root)
     {
-        Root = Path.GetFullPath(root);
-        Directory.CreateDirectory(Samples);
-        Directory.CreateDirectory(Checkpoints);
+        var folder = new RunFolder(root);
+        Directory.CreateDirectory(folder.Samples);
+        Directory.CreateDirectory(folder.Checkpoints);
+        return folder;
     }
 
     public string Root { get; }
@@ -62,13 +67,35 @@ public sealed class RunFolder
     {
         var history = names.Append("step").Distinct().ToDictionary(n => n, _ => new List<double>());
         if (!File.Exists(metricsFile)) return history;
-        foreach (var line in File.ReadLines(metricsFile))
-        {
-            using var doc = JsonDocument.Parse(line);
-            foreach (var (name, list) in history)
-                list.Add(doc.RootElement.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN);
-        }
+        foreach (var doc in ReadMetricLines(metricsFile))
+            using (doc)
+                foreach (var (name, list) in history)
+                    list.Add(doc.RootElement.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN);
         return history;
+    }
+
+    /// <summary>The lines of a metrics.jsonl, parsed, in order; the caller disposes each. Blank lines are
+    /// skipped, and so is a last line that does not parse: a run killed while writing it, or one still
+    /// running, leaves a partial line. A damaged line before the last is an error naming file and line.</summary>
+    public static IEnumerable<JsonDocument> ReadMetricLines(string metricsFile)
+    {
+        var lines = File.ReadAllLines(metricsFile);
+        int last = Array.FindLastIndex(lines, line => !string.IsNullOrWhiteSpace(line));
+        for (int i = 0; i <= last; i++)
+        {
+            if (string.IsNullOrWhiteSpace(lines[i])) continue;
+            JsonDocument doc;
+            try
+            {
+                doc = JsonDocument.Parse(lines[i]);
+            }
+            catch (JsonException e)
+            {
+                if (i == last) yield break;
+                throw new IOException($"{metricsFile} line {i + 1} is not a JSON object ({e.Message.Split(" Path:")[0]})", e);
+            }
+            yield return doc;
+        }
     }
 
     public static string MetricsLine(IEnumerable<(string Name, double Value)> fields)

@@ -30,7 +30,7 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
         // First: --graph on's checks (a GPU, a capturable recipe) fail before the run folder is made.
         using var graphed = options.Graph ? new GraphedSteps(recipe, device) : null;
         string recipeName = recipe.Name;
-        var folder = new RunFolder(options.Out ?? options.Resume ?? RunFolder.DefaultPath(recipeName));
+        var folder = RunFolder.Create(options.Out ?? options.Resume ?? RunFolder.DefaultPath(recipeName));
         long step = 0;
         var position = new LoaderPosition(0, 0);
         var noise = recipe.Noise;
