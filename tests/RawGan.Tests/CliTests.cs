@@ -38,6 +38,20 @@ public class CliTests
         Assert.Contains("rawgan --help", error);
     }
 
+    [Theory]
+    [InlineData("--count must be between 1 and 4,096, got 5,000", "sample", "--checkpoint", "c.safetensors", "--count", "5000")]
+    [InlineData("--fps must be between 1 and 50, got 0", "interpolate", "--checkpoint", "c.safetensors", "--out", "movie", "--fps", "0")]
+    [InlineData("--frames must be between 1 and 10,000, got 2,147,483,647", "interpolate", "--checkpoint", "c.safetensors", "--out", "movie", "--frames", "2147483647")]
+    [InlineData("--size must be between 16 and 1024", "eval", "--real", "faces", "--checkpoint", "c.safetensors", "--size", "7")]
+    [InlineData("--crop must be between 0 and 100,000, got -4", "invert", "--checkpoint", "c.safetensors", "--image", "a.png", "--crop", "-4")]
+    [InlineData("RawGan writes images as .png, .jpg (or .jpeg) or .bmp", "plot", "run", "--out", "curves.svg")]
+    public void OutOfRangeValues_AreUsageErrors_NamingTheOptionAndItsLimits(string message, params string[] args)
+    {
+        var (code, _, error) = Run(args);
+        Assert.Equal(RawGanCli.UsageError, code);
+        Assert.Contains(message, error);
+    }
+
     [Fact]
     public void Doctor_DescribesCpuAndSimd_AndSucceedsWithoutGpu()
     {

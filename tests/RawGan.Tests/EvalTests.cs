@@ -265,6 +265,15 @@ public sealed class EvalTests : IDisposable
     // ---- the protocol ------------------------------------------------------------------------
 
     [Fact]
+    public void Evaluation_OfOneGeneratedImage_IsRefused_ItHasNoDiversity()
+    {
+        var real = new SyntheticFaces(10, 32, seed: 1);
+        var error = Assert.Throws<ArgumentException>(() => Evaluation.Run(real, new SyntheticFaces(1, 32, seed: 2), new EvalOptions { Count = 10 }));
+        Assert.Contains("at least 2 generated images", error.Message);
+        Assert.Throws<ArgumentException>(() => Evaluation.Run(real, new SyntheticFaces(10, 32, seed: 2), new EvalOptions { Count = 1 }));
+    }
+
+    [Fact]
     public void Evaluation_IsDeterministicPerSeed_AndReportsCounts()
     {
         var real = new SyntheticFaces(50, 32, seed: 1);

@@ -19,14 +19,19 @@ public static class EvalCommand
         var real = new Option<string>("--real") { Description = "Folder of real (training) images.", Required = true };
         var fake = new Option<string?>("--fake") { Description = "Folder of generated images (e.g. from rawgan sample --each)." };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "A checkpoint (or a run folder: its newest) whose generator makes the images." };
-        var count = new Option<int>("--count") { Description = "Images per side (ProGAN: 16384); fewer are used when a set is smaller.", DefaultValueFactory = _ => 16384 };
-        var size = new Option<int?>("--size") { Description = "Image size. Default: the checkpoint's, else 64." };
+        var count = CheckedOptions.InRange("--count", "Images per side (ProGAN: 16384); fewer are used when a set is smaller.", 16384, min: 2, max: 1_000_000);
+        var size = new Option<int?>("--size") { Description = "Image size, 16 to 1024. Default: the checkpoint's, else 64." };
+        size.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is int s && s is < LaplacianPyramid.MinimumSize or > 1024)
+                result.AddError($"--size must be between {LaplacianPyramid.MinimumSize} and 1024 (the pyramid's coarsest level is {LaplacianPyramid.MinimumSize}), got {s}.");
+        });
         var crop = new Option<int?>("--crop") { Description = "Centre N x N box cut from the real images before resizing. Default: the checkpoint run's --crop." };
         var seed = new Option<ulong>("--seed") { Description = "Seed of image choice, latents, patches and directions.", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout (progress goes to stderr)." };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda (for --checkpoint).", DefaultValueFactory = _ => "auto" };
         var nearest = new Option<int>("--nearest") { Description = "Generated images shown with their nearest training images (0: none).", DefaultValueFactory = _ => 8 };
-        var nearestOut = ImageOutputOption.Create("--nearest-out", "Where the nearest-image grid goes", "nearest.png");
+        var nearestOut = CheckedOptions.ImageOutput("--nearest-out", "Where the nearest-image grid goes", "nearest.png");
         var command = new Command("eval", "Sliced Wasserstein distance (ProGAN), diversity and memorisation of generated vs real images.");
         foreach (var o in new Option[] { real, fake, checkpoint, count, size, crop, seed, json, device, nearest, nearestOut }) command.Options.Add(o);
         command.SetAction(parsed =>
@@ -36,7 +41,6 @@ public static class EvalCommand
             string? fakePath = parsed.GetValue(fake), checkpointPath = parsed.GetValue(checkpoint);
             if ((fakePath is null) == (checkpointPath is null)) throw new ArgumentException("give either --fake DIR or --checkpoint FILE");
             int n = parsed.GetValue(count);
-            if (n < 1) throw new ArgumentException("--count must be positive");
             if (parsed.GetValue(nearest) < 0) throw new ArgumentException("--nearest cannot be negative");
             ulong s = parsed.GetValue(seed);
             int? imageSize = parsed.GetValue(size);
@@ -55,10 +59,14 @@ public static class EvalCommand
                 if (imageSize is int asked && asked != generatedSize)
                     throw new ArgumentException($"--size {asked}, but the checkpoint's generator makes {generatedSize}x{generatedSize} images");
                 imageSize = generatedSize;
-                if (realCrop is null && RunCrop(checkpointFile) is int runCrop)
+                if (realCrop is null)
                 {
+                    var (config, runCrop) = RunCrop(checkpointFile);
                     realCrop = runCrop;
-                    log.WriteLine($"cropping real images to {runCrop}x{runCrop} as the run did (its config.json); override with --crop");
+                    if (config is null)
+                        log.WriteLine("no config.json of the checkpoint's run (its folder is two levels up): real images are not cropped; give --crop as the run did");
+                    else if (runCrop is int c)
+                        log.WriteLine($"cropping real images to {c}x{c} as the run did ({config}); override with --crop");
                 }
                 realFolder = DataProgress.Open(new FolderOptions { Path = parsed.GetValue(real)!, Size = generatedSize, Crop = realCrop }, log);
                 int generate = Math.Min(n, realFolder.Count);
@@ -89,20 +97,21 @@ public static class EvalCommand
         return command;
     }
 
-    /// <summary>The --crop of the run a checkpoint came from (runs/X/checkpoints/step-N.safetensors → runs/X/config.json).</summary>
-    private static int? RunCrop(string checkpointPath)
+    /// <summary>The config.json of the run a checkpoint came from (runs/X/checkpoints/step-N.safetensors →
+    /// runs/X/config.json) and its --crop; null and null where there is none (a checkpoint copied elsewhere).</summary>
+    private static (string? Config, int? Crop) RunCrop(string checkpointPath)
     {
         var runFolder = Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(checkpointPath)));
-        if (runFolder is null) return null;
+        if (runFolder is null) return (null, null);
         var config = Path.Combine(runFolder, "config.json");
-        if (!File.Exists(config)) return null;
+        if (!File.Exists(config)) return (null, null);
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllText(config));
-            return doc.RootElement.TryGetProperty("train", out var train) && train.TryGetProperty("Crop", out var c) && c.ValueKind == JsonValueKind.Number
-                ? c.GetInt32() : null;
+            return (config, doc.RootElement.TryGetProperty("train", out var train) && train.TryGetProperty("Crop", out var c) && c.ValueKind == JsonValueKind.Number
+                ? c.GetInt32() : null);
         }
-        catch (JsonException) { return null; }
+        catch (JsonException) { return (null, null); }
     }
 
     private static JsonObject Json(EvalReport report, ulong seed, string? grid)

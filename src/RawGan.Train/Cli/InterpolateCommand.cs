@@ -14,10 +14,11 @@ public static partial class InterpolateCommand
     public static Command Create(TextWriter output, TextWriter error)
     {
         var mode = new Option<WalkMode>("--mode") { Description = "lerp or slerp between two latents, or walk: a smooth closed random walk.", DefaultValueFactory = _ => WalkMode.Slerp };
-        var frames = new Option<int>("--frames") { Description = "Frames in the movie.", DefaultValueFactory = _ => 60 };
-        var count = new Option<int>("--count") { Description = "Walks shown side by side, as a grid (random latents only).", DefaultValueFactory = _ => 1 };
-        var keys = new Option<int>("--keys") { Description = "Random keyframes of a walk.", DefaultValueFactory = _ => 4 };
-        var fps = new Option<int>("--fps") { Description = "Frames per second of the GIF and MP4.", DefaultValueFactory = _ => 15 };
+        var frames = CheckedOptions.InRange("--frames", "Frames in the movie.", 60, min: 1, max: 10_000);
+        var count = CheckedOptions.InRange("--count", "Walks shown side by side, as a grid (random latents only).", 1, min: 1, max: 256);
+        var keys = CheckedOptions.InRange("--keys", "Random keyframes of a walk.", 4, min: 2, max: 1_000);
+        // GIF delays are whole hundredths, and browsers slow anything under 2 to 10 fps: 50 fps at most.
+        var fps = CheckedOptions.InRange("--fps", "Frames per second of the GIF and MP4.", 15, min: 1, max: 50);
         var from = new Option<string?>("--from-image") { Description = "Start at the inverted latent of this image (needs --to-image)." };
         var to = new Option<string?>("--to-image") { Description = "End at the inverted latent of this image." };
         var outDir = new Option<string>("--out") { Description = "Folder for frames/, interpolation.gif and interpolation.mp4.", Required = true };
@@ -28,8 +29,6 @@ public static partial class InterpolateCommand
         command.SetAction(parsed =>
         {
             int n = parsed.GetValue(frames), walks = parsed.GetValue(count), rate = parsed.GetValue(fps), keyframes = parsed.GetValue(keys);
-            if (n < 1 || walks < 1 || keyframes < 2 || rate is < 1 or > 100)
-                throw new ArgumentException("--frames and --count must be positive, --keys at least 2, --fps in 1..100");
             var (fromImage, toImage) = (parsed.GetValue(from), parsed.GetValue(to));
             if ((fromImage is null) != (toImage is null)) throw new ArgumentException("--from-image and --to-image go together");
             if (fromImage is not null && (walks > 1 || parsed.GetValue(mode) == WalkMode.Walk))

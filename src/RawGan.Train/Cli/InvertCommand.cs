@@ -13,14 +13,14 @@ public static class InvertCommand
     public static readonly Option<string> Checkpoint = new("--checkpoint") { Description = "A checkpoint file written by rawgan train (any recipe), or a run folder: its newest checkpoint.", Required = true };
     public static readonly Option<int> Steps = new("--steps") { Description = "Adam steps on z.", DefaultValueFactory = _ => 1000 };
     public static readonly Option<double> Lr = new("--lr") { Description = "Adam learning rate of z.", DefaultValueFactory = _ => 0.01 };
-    public static readonly Option<int> Crop = new("--crop") { Description = "Centre N x N box cut before resizing, as the run's --crop. Default: the largest centred square.", DefaultValueFactory = _ => 0 };
+    public static readonly Option<int> Crop = CheckedOptions.InRange("--crop", "Centre N x N box cut before resizing, as the run's --crop. Default (0): the largest centred square.", 0, min: 0, max: 100_000);
     public static readonly Option<ulong> Seed = new("--seed") { Description = "Seed of the starting (and random) latents.", DefaultValueFactory = _ => 0 };
     public static readonly Option<string> DeviceOption = new("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
 
     public static Command Create(TextWriter output)
     {
         var images = new Option<string[]>("--image") { Description = "Image files to invert (JPEG, PNG, BMP).", Required = true, AllowMultipleArgumentsPerToken = true };
-        var outPath = ImageOutputOption.Create("--out", "Image of target | reconstruction pairs, one row per image", "invert.png");
+        var outPath = CheckedOptions.ImageOutput("--out", "Image of target | reconstruction pairs, one row per image", "invert.png");
         var command = new Command("invert", "Find the latent z whose G(z) is closest (L1) to each image, G frozen.");
         foreach (var o in new Option[] { Checkpoint, images, Steps, Lr, Crop, Seed, outPath, DeviceOption }) command.Options.Add(o);
         command.SetAction(parsed =>

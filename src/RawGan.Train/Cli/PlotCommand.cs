@@ -19,7 +19,7 @@ public static class PlotCommand
         var runs = new Argument<string[]>("runs") { Description = "Run folders (each with its metrics.jsonl).", Arity = ArgumentArity.OneOrMore };
         var metrics = new Option<string?>("--metrics") { Description = "Comma-separated metric names (lr, seconds_per_step, images_per_s and epoch too). Default: every training metric of the first run." };
         var smooth = new Option<int?>("--smooth") { Description = "Moving average over N steps (1: raw values). Default: 1/100 of the longest run." };
-        var outPath = ImageOutputOption.Create("--out", "The image to write", "compare.png");
+        var outPath = CheckedOptions.ImageOutput("--out", "The image to write", "compare.png");
         var command = new Command("plot", "Draw the metric curves of several runs in one image, to compare them.");
         command.Arguments.Add(runs);
         foreach (var o in new Option[] { metrics, smooth, outPath }) command.Options.Add(o);

@@ -40,7 +40,7 @@ public static class RawGanCli
         }
         catch (Exception e) when (IsUserError(e))
         {
-            error.WriteLine($"rawgan: {e.Message}");
+            error.WriteLine($"rawgan: {Message(e)}");
             return 1;
         }
         catch (Exception e)
@@ -49,6 +49,12 @@ public static class RawGanCli
             return 1;
         }
     }
+
+    /// <summary>The message alone: .NET appends " (Parameter 'name')" and "Actual value was ..." to an
+    /// argument exception's message, which names our code's parameter, not the user's option.</summary>
+    private static string Message(Exception e) => e is ArgumentException { ParamName: { } name } argument
+        ? argument.Message.Split($" (Parameter '{name}')")[0]
+        : e.Message;
 
     /// <summary>The errors a user can fix (bad data, checkpoint, option value, device, a file that cannot
     /// be written, a GPU out of memory): their message says what is wrong, a stack trace would not help.</summary>

@@ -54,7 +54,8 @@ public static class Evaluation
         if (real.Size != fake.Size)
             throw new ArgumentException($"real images are {real.Size}x{real.Size} but generated ones {fake.Size}x{fake.Size}");
         if (real.Count < 2) throw new ArgumentException("the real set needs at least 2 images (one per baseline half)");
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.Count, 1);
+        if (Math.Min(options.Count, fake.Count) < 2)
+            throw new ArgumentException("evaluation needs at least 2 generated images (diversity is a mean distance between pairs)");
         LaplacianPyramid.LevelSizes(real.Size);
 
         int n = Math.Min(options.Count, Math.Min(real.Count, fake.Count));

@@ -15,11 +15,10 @@ public static class ImageFile
     public static void Write(string path, byte[] pixels, int width, int height, ColorComponents components)
     {
         if (Problem(path) is { } problem) throw new ArgumentException(problem);
-        string full = Path.GetFullPath(path);
+        string full = Path.GetFullPath(path), tmp = full + ".tmp";
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-            string tmp = full + ".tmp";
             using (var stream = File.Create(tmp))
             {
                 var writer = new ImageWriter();
@@ -34,6 +33,7 @@ public static class ImageFile
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            if (File.Exists(tmp)) File.Delete(tmp);
             throw new IOException($"cannot write '{full}': {e.Message}", e);
         }
     }
