@@ -268,9 +268,11 @@ public sealed class EvalTests : IDisposable
     public void Evaluation_OfOneGeneratedImage_IsRefused_ItHasNoDiversity()
     {
         var real = new SyntheticFaces(10, 32, seed: 1);
-        var error = Assert.Throws<ArgumentException>(() => Evaluation.Run(real, new SyntheticFaces(1, 32, seed: 2), new EvalOptions { Count = 10 }));
+        var error = Assert.Throws<ArgumentException>(() => Evaluation.Run(real, new SyntheticFaces(1, 32, seed: 2), new EvalOptions { Count = 10 },
+            cancel: TestContext.Current.CancellationToken));
         Assert.Contains("at least 2 generated images", error.Message);
-        Assert.Throws<ArgumentException>(() => Evaluation.Run(real, new SyntheticFaces(10, 32, seed: 2), new EvalOptions { Count = 1 }));
+        Assert.Throws<ArgumentException>(() => Evaluation.Run(real, new SyntheticFaces(10, 32, seed: 2), new EvalOptions { Count = 1 },
+            cancel: TestContext.Current.CancellationToken));
     }
 
     [Fact]
