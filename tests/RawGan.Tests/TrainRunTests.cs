@@ -118,6 +118,88 @@ public class TrainRunTests : IDisposable
     }
 
     [Fact]
+    public void Out_OnAFolderThatHoldsARun_IsRefused_BeforeAnythingIsWritten()
+    {
+        Assert.Equal(0, Train("taken", "--steps", "2").Code);
+        var before = File.ReadAllText(Path.Combine(_dir, "taken", "metrics.jsonl"));
+        var (code, _, error) = Train("taken", "--steps", "1");
+        Assert.Equal(1, code);
+        Assert.Contains($"already holds a run; continue it with --resume {Path.Combine(_dir, "taken")}", error);
+        Assert.Equal(before, File.ReadAllText(Path.Combine(_dir, "taken", "metrics.jsonl")));
+    }
+
+    [Fact]
+    public void Resume_ADamagedConfig_IsNamed()
+    {
+        Assert.Equal(0, Train("e", "--steps", "1").Code);
+        File.WriteAllText(Path.Combine(_dir, "e", "config.json"), "{\"recipe\": \"dcgan\"}");
+        var (code, _, error) = Train("e", "--resume", Path.Combine(_dir, "e"), "--epochs", "1");
+        Assert.Equal(1, code);
+        Assert.Contains("config.json is damaged", error);
+    }
+
+    [Fact]
+    public void Resume_ByEpochs_RunsToTheEpochsEnd()
+    {
+        string images = Directory.CreateDirectory(Path.Combine(_dir, "few")).FullName;
+        for (int i = 0; i < 16; i++) WriteImage(Path.Combine(images, $"{i}.png"), i);
+        // 16 images at batch 8: 2 steps an epoch. config.json keeps the folder's full path.
+        Assert.Equal(0, Train("ep", "--data", Path.GetRelativePath(Environment.CurrentDirectory, images), "--steps", "1").Code);
+        using (var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "ep", "config.json"))))
+            Assert.Equal(images, config.RootElement.GetProperty("train").GetProperty("Data").GetString());
+        var (code, output, error) = Train("ep", "--resume", Path.Combine(_dir, "ep"), "--epochs", "2");
+        Assert.True(code == 0, output + error);
+        Assert.Equal(4, File.ReadAllLines(Path.Combine(_dir, "ep", "metrics.jsonl")).Length);
+    }
+
+    [Fact]
+    public void RunFolder_OrdersCheckpointsByStep_PastAMillion_AndPrunesTheOldest()
+    {
+        var folder = RunFolder.Create(Path.Combine(_dir, "big"));
+        foreach (var step in new[] { 999_998, 999_999, 1_000_000, 1_000_001 }) File.WriteAllText(folder.CheckpointPath(step), "");
+        File.WriteAllText(folder.CheckpointPath(1_000_002) + ".tmp", "");
+        Assert.Equal(folder.CheckpointPath(1_000_001), folder.NewestCheckpoint());
+        folder.PruneCheckpoints(keep: 2);
+        Assert.Equal([folder.CheckpointPath(1_000_000), folder.CheckpointPath(1_000_001)], folder.ListCheckpoints());
+        Assert.Empty(Directory.GetFiles(folder.Checkpoints, "*.tmp"));
+    }
+
+    [Theory]
+    [InlineData(75, "1:15")]
+    [InlineData(3 * 3600 + 5, "3:00:05")]
+    [InlineData(30 * 3600, "1d 6:00:00")]
+    [InlineData(1e12, "> 999 days")]
+    [InlineData(double.PositiveInfinity, "> 999 days")]
+    public void Eta_ShowsDays_AndCapsWhatCannotBeMeant(double seconds, string shown)
+    {
+        Assert.Equal(shown, ProgressLine.Eta(seconds));
+    }
+
+    [Fact]
+    public void Interrupted_WritesTheSampleGridAndMonitor_AsAFinishedRunDoes()
+    {
+        var options = new TrainOptions { Out = Path.Combine(_dir, "int"), Batch = 8, Steps = 10, SampleEvery = 100 };
+        var recipeOptions = JsonSerializer.Serialize(new DcganOptions { Size = 32, Nz = 8, Ngf = 4, Ndf = 4 });
+        using var recipe = Trainer.CreateRecipe("dcgan", recipeOptions, Device.Cpu, seed: 0);
+        using var stop = new CancellationTokenSource();
+        var log = new CallbackWriter(line => { if (line.Contains("step 1/")) stop.Cancel(); });
+        var outcome = new Trainer(options, new SyntheticFaces(64, 32), log).Run(recipe, recipeOptions, Device.Cpu, stop.Token);
+        Assert.Equal(TrainOutcome.Interrupted, outcome);
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(_dir, "int", "samples"), "step-*.png"));
+        Assert.True(File.Exists(Path.Combine(_dir, "int", "monitor.png")));
+    }
+
+    /// <summary>Hears each line the trainer writes.</summary>
+    private sealed class CallbackWriter(Action<string> heard) : StringWriter
+    {
+        public override void WriteLine(string? value)
+        {
+            base.WriteLine(value);
+            heard(value ?? "");
+        }
+    }
+
+    [Fact]
     public void Resume_WithAnotherRecipe_NamesTheRunsRecipe()
     {
         Assert.Equal(0, Train("d", "--steps", "1").Code);

@@ -55,7 +55,8 @@ public static class TrainCommand
         var defaults = new TrainOptions();
         return new TrainOptions
         {
-            Data = parsed.GetValue(Data),
+            // Absolute, so that config.json (and a resume from another folder) finds the images again.
+            Data = parsed.GetValue(Data) is { } data ? Path.GetFullPath(data) : null,
             Out = parsed.GetValue(Out),
             Crop = parsed.GetValue(Crop),
             Batch = parsed.GetValue(Batch) ?? defaults.Batch,
@@ -79,6 +80,8 @@ public static class TrainCommand
         Func<Device, bool, (TrainOptions, int, string)> configure)
     {
         common.Validate();
+        if (common.Resume is null && common.Out is not null && RunFolder.HoldsRun(common.Out))
+            throw new CheckpointException($"'{common.Out}' already holds a run; continue it with --resume {common.Out}, or choose another --out.");
         var device = DeviceChoice.Resolve(common.Device, output);
         string optionsJson;
         int size;
@@ -123,21 +126,34 @@ public static class TrainCommand
     {
         var folder = new RunFolder(flags.Resume!);
         if (!File.Exists(folder.Config)) throw new CheckpointException($"--resume {flags.Resume}: no config.json there; is it a run folder?");
-        using var config = JsonDocument.Parse(File.ReadAllText(folder.Config));
-        string? savedRecipe = config.RootElement.GetProperty("recipe").GetString();
+        string? savedRecipe, optionsJson;
+        int size, images;
+        TrainOptions saved;
+        try
+        {
+            using var config = JsonDocument.Parse(File.ReadAllText(folder.Config));
+            var root = config.RootElement;
+            savedRecipe = root.GetProperty("recipe").GetString();
+            optionsJson = root.GetProperty("options").GetRawText();
+            size = root.GetProperty("options").GetProperty("Size").GetInt32();
+            images = root.GetProperty("images").GetInt32();
+            saved = root.GetProperty("train").Deserialize<TrainOptions>() ?? throw new JsonException("\"train\" is null");
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new CheckpointException($"--resume {flags.Resume}: {folder.Config} is damaged ({e.Message}); the run cannot be resumed.");
+        }
         if (savedRecipe != recipe)
             throw new CheckpointException($"--resume {flags.Resume}: that folder holds a {savedRecipe} run; continue it with `rawgan train {savedRecipe} --resume {flags.Resume}`.");
-        var saved = config.RootElement.GetProperty("train").Deserialize<TrainOptions>()
-            ?? throw new CheckpointException($"{folder.Config} has no train settings");
         if (saved.CommandLine is not null) CheckSameFlags(parsed, saved.CommandLine, flags.Resume!);
         if (flags.Data is not null && saved.Data is null)
             throw new CheckpointException($"--resume {flags.Resume}: the run trained on the built-in synthetic faces; leave --data out to resume it.");
-        var optionsJson = config.RootElement.GetProperty("options").GetRawText();
-        int size = config.RootElement.GetProperty("options").GetProperty("Size").GetInt32();
         // The precision and graph mode, like the device, are this run's choice: resuming on another machine works.
-        return (saved with { Resume = flags.Resume, Out = flags.Resume, Data = flags.Data ?? saved.Data, Steps = flags.Steps ?? saved.Steps,
-                             Epochs = flags.Epochs ?? saved.Epochs, Precision = flags.Precision, Graph = flags.Graph },
-            size, optionsJson, config.RootElement.GetProperty("images").GetInt32());
+        // --epochs alone replaces the run's --steps: the run goes on to that many passes over the data.
+        return (saved with { Resume = flags.Resume, Out = flags.Resume, Data = flags.Data ?? saved.Data,
+                             Steps = flags.Steps ?? (flags.Epochs is null ? saved.Steps : null), Epochs = flags.Epochs ?? saved.Epochs,
+                             Precision = flags.Precision, Graph = flags.Graph },
+            size, optionsJson, images);
     }
 
     /// <summary>Throws when a flag given now has another value than when the run started (the same

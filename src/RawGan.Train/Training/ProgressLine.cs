@@ -26,7 +26,13 @@ public sealed class ProgressLine(TextWriter output, bool interactive)
         _drawn = false;
     }
 
-    public static string Eta(TimeSpan remaining) => remaining.TotalHours >= 1
-        ? remaining.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture)
-        : remaining.ToString(@"m\:ss", CultureInfo.InvariantCulture);
+    /// <summary>m:ss, h:mm:ss, or with days (a large run on the CPU): "2d 6:00:00"; beyond 999 days, "> 999 days".</summary>
+    public static string Eta(double seconds)
+    {
+        if (!(seconds < 1000 * 86400.0)) return "> 999 days";
+        var remaining = TimeSpan.FromSeconds(seconds);
+        return remaining.TotalDays >= 1 ? $"{(int)remaining.TotalDays}d {remaining.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture)}"
+             : remaining.TotalHours >= 1 ? remaining.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture)
+             : remaining.ToString(@"m\:ss", CultureInfo.InvariantCulture);
+    }
 }

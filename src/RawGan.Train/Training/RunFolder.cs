@@ -26,8 +26,20 @@ public sealed class RunFolder
     public string Samples => Path.Combine(Root, "samples");
     public string Checkpoints => Path.Combine(Root, "checkpoints");
 
-    public static string DefaultPath(string recipe) =>
-        Path.Combine("runs", $"{recipe}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
+    /// <summary>runs/RECIPE-yyyyMMdd-HHmmss, with "-2", "-3", ... when a run started in the same second.</summary>
+    public static string DefaultPath(string recipe)
+    {
+        string stamp = Path.Combine("runs", $"{recipe}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
+        string path = stamp;
+        for (int i = 2; Directory.Exists(path); i++) path = $"{stamp}-{i}";
+        return path;
+    }
+
+    /// <summary>Whether <paramref name="root"/> already holds a run: writing another into it would mix
+    /// their metrics and let pruning delete one run's checkpoints for the other's.</summary>
+    public static bool HoldsRun(string root) =>
+        File.Exists(Path.Combine(root, "config.json")) || File.Exists(Path.Combine(root, "metrics.jsonl"))
+        || (Directory.Exists(Path.Combine(root, "checkpoints")) && Directory.EnumerateFiles(Path.Combine(root, "checkpoints")).Any());
 
     public string SamplePath(long step) => Path.Combine(Samples, $"step-{step:D6}.png");
     public string CheckpointPath(long step) => Path.Combine(Checkpoints, $"step-{step:D6}.safetensors");
@@ -35,15 +47,20 @@ public sealed class RunFolder
     /// <summary>The newest complete checkpoint; half-written files never carry the final name.</summary>
     public string? NewestCheckpoint() => ListCheckpoints().LastOrDefault();
 
+    /// <summary>The checkpoints, oldest first, by step number: past step 999,999 the names grow a digit,
+    /// so their alphabetical order is not their age.</summary>
     public IReadOnlyList<string> ListCheckpoints() => Directory.Exists(Checkpoints)
-        ? [.. Directory.GetFiles(Checkpoints, "step-*.safetensors").Order(StringComparer.Ordinal)]
+        ? [.. Directory.GetFiles(Checkpoints, "step-*.safetensors")
+              .Select(f => (File: f, Step: long.TryParse(Path.GetFileNameWithoutExtension(f)["step-".Length..], out long s) ? s : -1))
+              .Where(c => c.Step >= 0).OrderBy(c => c.Step).Select(c => c.File)]
         : [];
 
-    /// <summary>Deletes all but the newest keep checkpoints.</summary>
+    /// <summary>Deletes all but the newest keep checkpoints, and the .tmp of a write that was killed.</summary>
     public void PruneCheckpoints(int keep)
     {
         var all = ListCheckpoints();
         for (int i = 0; i < all.Count - keep; i++) File.Delete(all[i]);
+        foreach (var partial in Directory.GetFiles(Checkpoints, "step-*.safetensors.tmp")) File.Delete(partial);
     }
 
     public void WriteConfig(object config) =>

@@ -95,6 +95,7 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
                 {
                     if (inFlight is not null && !Finish(inFlight, out unseen)) return TrainOutcome.Diverged;
                     progress.Break();
+                    if (step > startStep) SaveSamplesAndMonitor();  // the run's state at its end, as a finished run shows it
                     lastCheckpoint = SaveCheckpoint(folder, recipe, recipeName, recipeOptionsJson, step, loader.Position, noise, unseen);
                     log.WriteLine($"interrupted at step {step}: checkpoint {lastCheckpoint}; continue with --resume {folder.Root}");
                     return TrainOutcome.Interrupted;
@@ -113,13 +114,7 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
                 var current = inFlight;
                 inFlight = null;
                 if (!Finish(current, out unseen)) return TrainOutcome.Diverged;
-                if (sample)
-                {
-                    SaveSamples(recipe, fixedZ, folder.SamplePath(step));
-                    MonitorPlot.Save(folder.Monitor, history["step"], [.. recipe.MonitorPanels, .. eval?.Panels ?? []], history);
-                    using (new TensorScope())
-                        recipe.SaveExtras(folder, step, FixedRealBatch(data, recipe.DataRange, device));
-                }
+                if (sample) SaveSamplesAndMonitor();
                 if (checkpoint)
                 {
                     lastCheckpoint = SaveCheckpoint(folder, recipe, recipeName, recipeOptionsJson, step, loader.Position, noise, unseen);
@@ -135,6 +130,14 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
         progress.Break();
         log.WriteLine($"done: {step} steps in {clock.Elapsed.TotalSeconds:F0} s; samples in {folder.Samples}, last checkpoint {lastCheckpoint}");
         return TrainOutcome.Finished;
+
+        void SaveSamplesAndMonitor()
+        {
+            SaveSamples(recipe, fixedZ, folder.SamplePath(step));
+            MonitorPlot.Save(folder.Monitor, history["step"], [.. recipe.MonitorPanels, .. eval?.Panels ?? []], history);
+            using (new TensorScope())
+                recipe.SaveExtras(folder, step, FixedRealBatch(data, recipe.DataRange, device));
+        }
 
         // Waits for a launched step's metrics and records them: metrics.jsonl, the history, the progress line,
         // the collapse watch. False when one is not finite: the run stops with a message naming that step.
@@ -173,7 +176,7 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
             double rate = (n - startStep) / clock.Elapsed.TotalSeconds;
             progress.Update($"epoch {epoch + 1} step {n}/{total} " +
                             string.Join(" ", recipe.MetricNames.Zip(values, (name, v) => $"{name} {v:F3}")) +
-                            $" {rate * options.Batch:F0} img/s ETA {ProgressLine.Eta(TimeSpan.FromSeconds((total - n) / Math.Max(rate, 1e-9)))}");
+                            $" {rate * options.Batch:F0} img/s ETA {ProgressLine.Eta((total - n) / Math.Max(rate, 1e-9))}");
             return true;
         }
     }
