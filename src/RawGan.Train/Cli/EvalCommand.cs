@@ -5,7 +5,6 @@ using System.Text.Json.Nodes;
 using RawGan.Checkpoints;
 using RawGan.Data;
 using RawGan.Eval;
-using RawGan.Recipes;
 using Spectre.Console;
 
 namespace RawGan.Cli;

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using RawGan.Checkpoints;
 using RawGan.Data;
 using RawGan.Latent;
 using RawGan.Recipes;

@@ -3,7 +3,6 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using RawGan.Checkpoints;
 using RawGan.Data;
-using RawGan.Recipes;
 using RawGan.Training;
 
 namespace RawGan.Cli;
