@@ -457,7 +457,7 @@ public sealed class DataTests : IDisposable
     public void Open_DeletesTheTemporaryPacksOfDeadProcesses_NotOfLiveOnes()
     {
         Put("a.png", Encode(Solid(4, 4, 1, 2, 3), 4, 4, Format.Png));
-        int dead = Enumerable.Range(100_000, 1000).First(pid => !Running(pid));
+        int dead = Enumerable.Range(100_000, 1000).First(pid => !PackedCache.IsRunning(pid));
         Directory.CreateDirectory(Cache);
         string orphan = Path.Combine(Cache, $"other-64px-0123abcd.pack.{dead}.{Guid.NewGuid():N}.tmp");
         string live = Path.Combine(Cache, $"other-64px-0123abcd.pack.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
@@ -468,12 +468,6 @@ public sealed class DataTests : IDisposable
 
         Assert.False(File.Exists(orphan));
         Assert.True(File.Exists(live));
-    }
-
-    static bool Running(int pid)
-    {
-        try { using var p = System.Diagnostics.Process.GetProcessById(pid); return !p.HasExited; }
-        catch (ArgumentException) { return false; }
     }
 
     [Fact]

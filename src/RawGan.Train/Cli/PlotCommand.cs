@@ -30,14 +30,15 @@ public static class PlotCommand
             // Two runs with one label (the same folder twice, or two folders of one name) get numbered.
             for (int i = 0; i < histories.Length; i++)
                 if (histories.Count(h => h.Label == histories[i].Label) > 1) histories[i] = histories[i] with { Label = $"{histories[i].Label} #{i + 1}" };
+            string[] trained = [.. histories[0].Names.Where(n => !Pace.Contains(n))];
             string[] names = parsed.GetValue(metrics) is { } list
                 ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                : [.. histories[0].Names.Where(n => !Pace.Contains(n))];
+                : trained;
             if (names.Length == 0) throw new ArgumentException("--metrics names no metric");
             foreach (var name in names)
                 if (!histories.Any(h => h.Names.Contains(name)))
                     throw new ArgumentException($"no run has a metric '{name}'; {folders[0]} has " +
-                        $"{string.Join(", ", histories[0].Names.Where(n => !Pace.Contains(n)))} (and {string.Join(", ", histories[0].Names.Where(Pace.Contains))})");
+                        $"{string.Join(", ", trained)} (and {string.Join(", ", histories[0].Names.Where(Pace.Contains))})");
             var unused = histories.Where(h => !names.Any(h.Names.Contains)).Select(h => h.Label).ToList();
             if (unused.Count > 0)
                 output.WriteLine($"not drawn: {string.Join(", ", unused)} (none of {string.Join(", ", names)}; --metrics chooses others)");

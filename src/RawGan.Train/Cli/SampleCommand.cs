@@ -45,7 +45,6 @@ public static class SampleCommand
             }
             if (parsed.GetValue(each) is { } dir)
             {
-                Directory.CreateDirectory(dir);
                 ImageGrid.SaveEach(dir, pixels, n, c, h, w, recipe.DataRange);
                 output.WriteLine($"wrote {n} images to {dir}");
             }

@@ -177,7 +177,7 @@ internal sealed unsafe class PackedCache : IDisposable
         }
     }
 
-    static bool IsRunning(int pid)
+    internal static bool IsRunning(int pid)
     {
         try
         {

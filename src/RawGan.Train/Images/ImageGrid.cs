@@ -38,7 +38,6 @@ public static class ImageGrid
         PixelRange range, int firstNumber = 0)
     {
         CheckShape(nchw, count, channels, height, width);
-        Directory.CreateDirectory(directory);
         for (int i = 0; i < count; i++)
         {
             var pixels = new byte[width * height * 3];
