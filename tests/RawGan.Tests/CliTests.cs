@@ -52,6 +52,37 @@ public class CliTests
         Assert.Contains(message, error);
     }
 
+    [Theory]
+    [InlineData("--count takes a whole number, not '1e3'", "sample", "--checkpoint", "c.safetensors", "--count", "1e3")]
+    [InlineData("--steps takes a whole number, not '1.5'", "train", "dcgan", "--steps", "1.5")]
+    [InlineData("--seed takes a whole number, 0 or more, not '-1'", "train", "dcgan", "--seed", "-1")]
+    [InlineData("--lr takes a number, such as 0.0002 or 2e-4, not 'fast'", "train", "dcgan", "--lr", "fast")]
+    [InlineData("--mode takes one of lerp, slerp, walk, not 'zoom'", "interpolate", "--checkpoint", "c.safetensors", "--out", "m.gif", "--mode", "zoom")]
+    [InlineData("--lr takes a finite number, not 'NaN'", "invert", "--checkpoint", "c.safetensors", "--image", "a.png", "--lr", "NaN")]
+    [InlineData("--beta1 takes a finite number, not 'Infinity'", "train", "dcgan", "--beta1", "Infinity")]
+    public void ValuesOfTheWrongKind_AreUsageErrors_SayingWhatTheOptionTakes(string message, params string[] args)
+    {
+        var (code, _, error) = Run(args);
+        Assert.Equal(RawGanCli.UsageError, code);
+        Assert.Contains(message, error);
+        Assert.DoesNotContain("System.", error);
+    }
+
+    [Theory]
+    [InlineData("--beta1 must be in [0, 1), got 5", "dcgan", "--beta1", "5")]
+    [InlineData("--conv-dropout and --dense-dropout must be in [0, 1), got 1 and", "torchfaces", "--conv-dropout", "1")]
+    [InlineData("--kl-weight -1", "vaegan", "--kl-weight", "-1")]
+    [InlineData("--real-label must be in (0, 1], got 0", "tfdcgan", "--real-label", "0")]
+    [InlineData("--gamma must be in (0, 1], got 2", "began", "--gamma", "2")]
+    public void BadRecipeOptions_AreRefusedBeforeTheDataIsRead(string message, string recipe, params string[] flags)
+    {
+        // The --data folder does not exist: reading it first would report that instead (and a real
+        // folder would be decoded, minutes for CelebA, before the refusal).
+        var (code, _, error) = Run(["train", recipe, "--data", Path.Combine(Path.GetTempPath(), "rawgan-no-such-folder"), "--device", "cpu", .. flags]);
+        Assert.Equal(1, code);
+        Assert.Contains(message, error);
+    }
+
     [Fact]
     public void Doctor_DescribesCpuAndSimd_AndSucceedsWithoutGpu()
     {

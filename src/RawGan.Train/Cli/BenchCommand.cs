@@ -55,8 +55,6 @@ public static class BenchCommand
         return command;
     }
 
-    private static void AtLeast(Option<int> option, int minimum) => option.Validators.Add(result =>
-    {
-        if (result.GetValueOrDefault<int>() < minimum) result.AddError($"{option.Name} must be at least {minimum}");
-    });
+    private static void AtLeast(Option<int> option, int minimum) =>
+        CheckedOptions.Check(option, value => value < minimum ? $"{option.Name} must be at least {minimum}, got {value}." : null);
 }

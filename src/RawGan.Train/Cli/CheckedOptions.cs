@@ -11,10 +11,7 @@ public static class CheckedOptions
     public static Option<string> ImageOutput(string name, string description, string defaultPath)
     {
         var option = new Option<string>(name) { Description = $"{description} (.png, .jpg or .bmp). Default: {defaultPath}.", DefaultValueFactory = _ => defaultPath };
-        option.Validators.Add(result =>
-        {
-            if (ImageFile.Problem(result.GetValueOrDefault<string>()) is { } problem) result.AddError(problem);
-        });
+        Check(option, ImageFile.Problem);
         return option;
     }
 
@@ -22,11 +19,19 @@ public static class CheckedOptions
     public static Option<int> InRange(string name, string description, int defaultValue, int min, int max)
     {
         var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
-        option.Validators.Add(result =>
-        {
-            int value = result.GetValueOrDefault<int>();
-            if (value < min || value > max) result.AddError($"{name} must be between {min:N0} and {max:N0}, got {value:N0}.");
-        });
+        Check(option, value => value < min || value > max ? $"{name} must be between {min:N0} and {max:N0}, got {value:N0}." : null);
         return option;
     }
+
+    /// <summary>Adds a check of the option's value: problem returns the error message, or null when the
+    /// value is fine. System.CommandLine runs validators before it converts the text, and getting the
+    /// value of text that does not convert (`--count 1e3`) throws: that case is left to the parser,
+    /// which reports it (RawGanCli words the message).</summary>
+    public static void Check<T>(Option<T> option, Func<T, string?> problem) => option.Validators.Add(result =>
+    {
+        T value;
+        try { value = result.GetValueOrDefault<T>(); }
+        catch (InvalidOperationException) { return; }
+        if (problem(value) is { } message) result.AddError(message);
+    });
 }

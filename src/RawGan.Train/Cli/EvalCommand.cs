@@ -20,11 +20,9 @@ public static class EvalCommand
         var checkpoint = new Option<string?>("--checkpoint") { Description = "A checkpoint (or a run folder: its newest) whose generator makes the images." };
         var count = CheckedOptions.InRange("--count", "Images per side (ProGAN: 16384); fewer are used when a set is smaller.", 16384, min: 2, max: 1_000_000);
         var size = new Option<int?>("--size") { Description = "Image size, 16 to 1024. Default: the checkpoint's, else 64." };
-        size.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int?>() is int s && s is < LaplacianPyramid.MinimumSize or > 1024)
-                result.AddError($"--size must be between {LaplacianPyramid.MinimumSize} and 1024 (the pyramid's coarsest level is {LaplacianPyramid.MinimumSize}), got {s}.");
-        });
+        CheckedOptions.Check(size, value => value is int s && s is < LaplacianPyramid.MinimumSize or > 1024
+            ? $"--size must be between {LaplacianPyramid.MinimumSize} and 1024 (the pyramid's coarsest level is {LaplacianPyramid.MinimumSize}), got {s}."
+            : null);
         var crop = new Option<int?>("--crop") { Description = "Centre N x N box cut from the real images before resizing. Default: the checkpoint run's --crop." };
         var seed = new Option<ulong>("--seed") { Description = "Seed of image choice, latents, patches and directions.", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout (progress goes to stderr)." };

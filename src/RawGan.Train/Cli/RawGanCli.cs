@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Text.Json;
 using RawGan.Checkpoints;
 using RawGan.Data;
@@ -26,9 +27,10 @@ public static class RawGanCli
         root.Subcommands.Add(PlotCommand.Create(output));
 
         var parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0)
+        var problems = parsed.Errors.Count > 0 ? parsed.Errors.Select(Describe).ToList() : NotFinite(parsed);
+        if (problems.Count > 0)
         {
-            foreach (var e in parsed.Errors) error.WriteLine($"rawgan: {e.Message}");
+            foreach (var problem in problems) error.WriteLine($"rawgan: {problem}");
             error.WriteLine("Run 'rawgan --help' for usage.");
             return UsageError;
         }
@@ -49,6 +51,33 @@ public static class RawGanCli
             return 1;
         }
     }
+
+    /// <summary>A value that does not convert: System.CommandLine names the .NET type
+    /// ("System.Nullable`1[System.Int64]"); the user needs the kind of value the option takes.</summary>
+    private static string Describe(ParseError e)
+    {
+        if (e.SymbolResult is not OptionResult given || !e.Message.StartsWith("Cannot parse argument"))
+            return e.Message;
+        var type = Nullable.GetUnderlyingType(given.Option.ValueType) ?? given.Option.ValueType;
+        string expected = type switch
+        {
+            _ when type == typeof(int) || type == typeof(long) => "a whole number",
+            _ when type == typeof(ulong) => "a whole number, 0 or more",
+            _ when type == typeof(double) => "a number, such as 0.0002 or 2e-4",
+            _ when type.IsEnum => "one of " + string.Join(", ", Enum.GetNames(type).Select(n => n.ToLowerInvariant())),
+            _ => type.Name,
+        };
+        return $"{given.Option.Name} takes {expected}, not '{string.Join(" ", given.Tokens.Select(t => t.Value))}'.";
+    }
+
+    /// <summary>Numbers parse "NaN" and "Infinity"; no rate, weight or coefficient of ours means anything
+    /// then, and NaN slips past every range check (all comparisons with it are false).</summary>
+    private static List<string> NotFinite(ParseResult parsed) =>
+    [
+        .. parsed.CommandResult.Children.OfType<OptionResult>()
+            .Where(o => o.Option.ValueType == typeof(double) && !double.IsFinite(o.GetValueOrDefault<double>()))
+            .Select(o => $"{o.Option.Name} takes a finite number, not '{string.Join(" ", o.Tokens.Select(t => t.Value))}'."),
+    ];
 
     /// <summary>The message alone: .NET appends " (Parameter 'name')" and "Actual value was ..." to an
     /// argument exception's message, which names our code's parameter, not the user's option.</summary>

@@ -44,7 +44,7 @@ public static class TrainBegan
                     LrPatience = parsed.GetValue(patience),
                     LrMin = parsed.GetValue(lrMin),
                 };
-                options.Validate();
+                options.Validate(); // before the data is decoded, which can take minutes
                 common = preset.Length(common, batch: DefaultBatch, steps: 6000);
                 preset.Announce(output, "began");
                 return (common, options.Size, JsonSerializer.Serialize(options));

@@ -35,6 +35,7 @@ public static class TrainDcgan
                     Beta1 = parsed.GetValue(beta1),
                     LabelSmoothing = parsed.GetValue(smoothing),
                 };
+                options.Validate(); // before the data is decoded, which can take minutes
                 common = preset.Length(common, batch: 64, steps: 2000);
                 preset.Announce(output, "dcgan");
                 return (common, options.Size, JsonSerializer.Serialize(options));

@@ -36,6 +36,7 @@ public static class TrainTfDcgan
                     Beta1 = parsed.GetValue(beta1),
                     RealLabel = parsed.GetValue(realLabel),
                 };
+                options.Validate(); // before the data is decoded, which can take minutes
                 var run = common with { SampleEvery = parsed.GetValue(TrainCommand.SampleEvery) ?? SampleEvery };
                 return (run, options.Size, JsonSerializer.Serialize(options));
             });

@@ -42,6 +42,7 @@ public static class TrainTorchFaces
             {
                 var preset = new CpuPreset(parsed, device, synthetic, Size);
                 var options = ReadGanOptions<TorchFacesOptions>(parsed, preset);
+                options.Validate(); // before the data is decoded, which can take minutes
                 common = preset.Length(WithSeedBatch(common, parsed), batch: SeedBatch, steps: 1000);
                 preset.Announce(output, "torchfaces");
                 return (common, options.Size, JsonSerializer.Serialize(options));

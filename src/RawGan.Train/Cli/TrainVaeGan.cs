@@ -30,6 +30,7 @@ public static class TrainVaeGan
                     ReconWeight = parsed.GetValue(recon),
                     GanWeight = parsed.GetValue(gan),
                 };
+                options.Validate(); // before the data is decoded, which can take minutes
                 common = preset.Length(TrainTorchFaces.WithSeedBatch(common, parsed), batch: TrainTorchFaces.SeedBatch, steps: 600);
                 preset.Announce(output, "vaegan");
                 return (common, options.Size, JsonSerializer.Serialize(options));

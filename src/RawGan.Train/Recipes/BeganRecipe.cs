@@ -26,12 +26,12 @@ public sealed record BeganOptions
     public void Validate()
     {
         if (Size is not (32 or 64 or 128)) throw new ArgumentException($"--size {Size}: BEGAN supports 32, 64 or 128");
-        if (Filters < 1 || Nz < 1 || Hidden < 1) throw new ArgumentException("--filters, --nz and --hidden must be positive");
-        if (Gamma is <= 0 or > 1) throw new ArgumentException("--gamma must be in (0, 1]");
-        if (LambdaK <= 0) throw new ArgumentException("--lambda-k must be positive");
-        if (LearningRate <= 0 || LrMin <= 0 || LrMin > LearningRate) throw new ArgumentException("--lr and --lr-min must be positive, --lr-min at most --lr");
-        if (Beta1 is < 0 or >= 1) throw new ArgumentException("--beta1 must be in [0, 1)");
-        if (LrPatience < 1) throw new ArgumentException("--lr-patience must be at least 1 step");
+        if (Filters < 1 || Nz < 1 || Hidden < 1) throw new ArgumentException($"--filters, --nz and --hidden must be positive, got {Filters}, {Nz} and {Hidden}");
+        if (Gamma is <= 0 or > 1) throw new ArgumentException($"--gamma must be in (0, 1], got {Gamma}");
+        if (LambdaK <= 0) throw new ArgumentException($"--lambda-k must be positive, got {LambdaK}");
+        if (LearningRate <= 0 || LrMin <= 0 || LrMin > LearningRate) throw new ArgumentException($"--lr and --lr-min must be positive, --lr-min at most --lr, got {LearningRate} and {LrMin}");
+        if (Beta1 is < 0 or >= 1) throw new ArgumentException($"--beta1 must be in [0, 1), got {Beta1}");
+        if (LrPatience < 1) throw new ArgumentException($"--lr-patience must be at least 1 step, got {LrPatience}");
     }
 }
 

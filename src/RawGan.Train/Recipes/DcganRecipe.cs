@@ -18,10 +18,10 @@ public sealed record DcganOptions
     public void Validate()
     {
         if (Size is not (32 or 64 or 128)) throw new ArgumentException($"--size {Size}: DCGAN supports 32, 64 or 128");
-        if (Nz < 1 || Ngf < 1 || Ndf < 1) throw new ArgumentException("--nz, --ngf and --ndf must be positive");
-        if (LearningRate <= 0) throw new ArgumentException("--lr must be positive");
-        if (Beta1 is < 0 or >= 1) throw new ArgumentException("--beta1 must be in [0, 1)");
-        if (LabelSmoothing is < 0 or >= 1) throw new ArgumentException("--label-smoothing must be in [0, 1)");
+        if (Nz < 1 || Ngf < 1 || Ndf < 1) throw new ArgumentException($"--nz, --ngf and --ndf must be positive, got {Nz}, {Ngf} and {Ndf}");
+        if (LearningRate <= 0) throw new ArgumentException($"--lr must be positive, got {LearningRate}");
+        if (Beta1 is < 0 or >= 1) throw new ArgumentException($"--beta1 must be in [0, 1), got {Beta1}");
+        if (LabelSmoothing is < 0 or >= 1) throw new ArgumentException($"--label-smoothing must be in [0, 1), got {LabelSmoothing}");
     }
 }
 

@@ -20,10 +20,10 @@ public sealed record TfDcganOptions
 
     public void Validate()
     {
-        if (Nz < 1 || Ngf < 1 || Ndf < 1) throw new ArgumentException("--nz, --ngf and --ndf must be positive");
-        if (LearningRate <= 0) throw new ArgumentException("--lr must be positive");
-        if (Beta1 is < 0 or >= 1) throw new ArgumentException("--beta1 must be in [0, 1)");
-        if (RealLabel is <= 0 or > 1) throw new ArgumentException("--real-label must be in (0, 1]");
+        if (Nz < 1 || Ngf < 1 || Ndf < 1) throw new ArgumentException($"--nz, --ngf and --ndf must be positive, got {Nz}, {Ngf} and {Ndf}");
+        if (LearningRate <= 0) throw new ArgumentException($"--lr must be positive, got {LearningRate}");
+        if (Beta1 is < 0 or >= 1) throw new ArgumentException($"--beta1 must be in [0, 1), got {Beta1}");
+        if (RealLabel is <= 0 or > 1) throw new ArgumentException($"--real-label must be in (0, 1], got {RealLabel}");
     }
 }
 

@@ -28,12 +28,12 @@ public record TorchFacesOptions
     public virtual void Validate()
     {
         if (Size is not (32 or 64)) throw new ArgumentException($"--size {Size}: this recipe supports 32 or 64");
-        if (Nz < 1 || Ngf < 1 || Ndf < 1 || Hidden < 1) throw new ArgumentException("--nz, --ngf, --ndf and --hidden must be positive");
-        if (ConvDropout is < 0 or >= 1 || DenseDropout is < 0 or >= 1) throw new ArgumentException("dropout rates must be in [0, 1)");
-        if (LearningRate <= 0) throw new ArgumentException("--lr must be positive");
-        if (LrDecay is <= 0 or > 1) throw new ArgumentException("--lr-decay must be in (0, 1]");
-        if (Decay is < 0 or >= 1) throw new ArgumentException("--decay must be in [0, 1)");
-        if (CoefL2 < 0) throw new ArgumentException("--coef-l2 must not be negative");
+        if (Nz < 1 || Ngf < 1 || Ndf < 1 || Hidden < 1) throw new ArgumentException($"--nz, --ngf, --ndf and --hidden must be positive, got {Nz}, {Ngf}, {Ndf} and {Hidden}");
+        if (ConvDropout is < 0 or >= 1 || DenseDropout is < 0 or >= 1) throw new ArgumentException($"--conv-dropout and --dense-dropout must be in [0, 1), got {ConvDropout} and {DenseDropout}");
+        if (LearningRate <= 0) throw new ArgumentException($"--lr must be positive, got {LearningRate}");
+        if (LrDecay is <= 0 or > 1) throw new ArgumentException($"--lr-decay must be in (0, 1], got {LrDecay}");
+        if (Decay is < 0 or >= 1) throw new ArgumentException($"--decay must be in [0, 1), got {Decay}");
+        if (CoefL2 < 0) throw new ArgumentException($"--coef-l2 must not be negative, got {CoefL2}");
     }
 }
 

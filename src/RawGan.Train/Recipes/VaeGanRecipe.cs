@@ -16,8 +16,8 @@ public sealed record VaeGanOptions : TorchFacesOptions
     public override void Validate()
     {
         base.Validate();
-        if (Nef < 1) throw new ArgumentException("--nef must be positive");
-        if (KlWeight < 0 || ReconWeight < 0 || GanWeight < 0) throw new ArgumentException("loss weights must not be negative");
+        if (Nef < 1) throw new ArgumentException($"--nef must be positive, got {Nef}");
+        if (KlWeight < 0 || ReconWeight < 0 || GanWeight < 0) throw new ArgumentException($"loss weights must not be negative, got --kl-weight {KlWeight}, --recon-weight {ReconWeight}, --gan-weight {GanWeight}");
     }
 }
 
