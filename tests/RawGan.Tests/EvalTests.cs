@@ -429,6 +429,22 @@ public sealed class EvalTests : IDisposable
     }
 
     [Fact]
+    public void EvalCommand_FakeFolder_ComparesAtTheGeneratedImagesSize_AndSaysWhenTold_ToResize()
+    {
+        var real = WriteFaces("real", 24, seed: 1);
+        var fake = WriteFaces("fake", 12, seed: 2); // 32x32, as `rawgan sample --each` writes a 32-pixel G's images
+        var (code, json, log) = Cli("eval", "--real", real, "--fake", fake, "--nearest", "0", "--json");
+        Assert.True(code == 0, json + log);
+        Assert.Equal(32, JsonDocument.Parse(json).RootElement.GetProperty("size").GetInt32());
+        Assert.Contains("comparing at 32x32, the generated images' size", log);
+
+        (code, json, log) = Cli("eval", "--real", real, "--fake", fake, "--size", "16", "--nearest", "0", "--json");
+        Assert.True(code == 0, json + log);
+        Assert.Equal(16, JsonDocument.Parse(json).RootElement.GetProperty("size").GetInt32());
+        Assert.Contains("resizing the generated images from 32x32 to 16x16", log);
+    }
+
+    [Fact]
     public void EvalCommand_Checkpoint_PrintsOneJsonObject()
     {
         var output = new StringWriter();

@@ -19,7 +19,7 @@ public static class EvalCommand
         var fake = new Option<string?>("--fake") { Description = "Folder of generated images (e.g. from rawgan sample --each)." };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "A checkpoint (or a run folder: its newest) whose generator makes the images." };
         var count = CheckedOptions.InRange("--count", "Images per side (ProGAN: 16384); fewer are used when a set is smaller.", 16384, min: 2, max: 1_000_000);
-        var size = new Option<int?>("--size") { Description = "Image size, 16 to 1024. Default: the checkpoint's, else 64." };
+        var size = new Option<int?>("--size") { Description = "Image size, 16 to 1024. Default: the checkpoint's, or the --fake images' own." };
         CheckedOptions.Check(size, value => value is int s && s is < LaplacianPyramid.MinimumSize or > 1024
             ? $"--size must be between {LaplacianPyramid.MinimumSize} and 1024 (the pyramid's coarsest level is {LaplacianPyramid.MinimumSize}), got {s}."
             : null);
@@ -72,8 +72,9 @@ public static class EvalCommand
             }
             else
             {
-                realFolder = DataProgress.Open(new FolderOptions { Path = parsed.GetValue(real)!, Size = imageSize ?? 64, Crop = realCrop }, log);
-                fakeFolder = DataProgress.Open(new FolderOptions { Path = fakePath!, Size = imageSize ?? 64 }, log);
+                imageSize = FakeSize(fakePath!, imageSize, log);
+                realFolder = DataProgress.Open(new FolderOptions { Path = parsed.GetValue(real)!, Size = imageSize.Value, Crop = realCrop }, log);
+                fakeFolder = DataProgress.Open(new FolderOptions { Path = fakePath!, Size = imageSize.Value }, log);
                 fakes = fakeFolder;
             }
             using var ownedReal = realFolder;
@@ -92,6 +93,24 @@ public static class EvalCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The size to compare at with --fake: the generated images' own (the first readable one's)
+    /// unless --size says otherwise. Resizing them would blur or sharpen them, and SWD would measure
+    /// the resize along with the generator, so a --size that differs is said aloud.</summary>
+    private static int FakeSize(string fakeFolder, int? asked, TextWriter log)
+    {
+        var (width, height) = ImageFolder.FirstImageSize(fakeFolder);
+        if (asked is int size)
+        {
+            if (width != size || height != size)
+                log.WriteLine($"resizing the generated images from {width}x{height} to {size}x{size}: SWD measures the resize too; leave out --size to compare at their own size");
+            return size;
+        }
+        if (width != height || width is < LaplacianPyramid.MinimumSize or > 1024)
+            throw new ArgumentException($"the generated images in '{fakeFolder}' are {width}x{height}; give --size (16 to 1024) to compare them at a square size");
+        log.WriteLine($"comparing at {width}x{width}, the generated images' size");
+        return width;
     }
 
     /// <summary>The config.json of the run a checkpoint came from (runs/X/checkpoints/step-N.safetensors →

@@ -56,6 +56,16 @@ public static class ImageFolder
         return new FolderScan(files, repeated);
     }
 
+    /// <summary>Width and height of the first image under <paramref name="root"/> (in <see cref="Scan"/>'s
+    /// order) that decodes; a DataException when none does.</summary>
+    public static (int Width, int Height) FirstImageSize(string root)
+    {
+        foreach (var file in Scan(root).Files)
+            if (ImageDecoder.TryDecode(File.ReadAllBytes(Path.Join(root, file.RelativePath)), out _) is { } image)
+                return (image.Width, image.Height);
+        throw new DataException($"no readable image in '{root}' (every .jpg, .jpeg, .png and .bmp file failed to decode).");
+    }
+
     static string Join(string relative, string name) => relative.Length == 0 ? name : $"{relative}/{name}";
 
     /// <summary>The absolute path with every symbolic link along it resolved, as realpath(3) does:
