@@ -25,6 +25,10 @@ public abstract class PendingRead : IDisposable
     /// <summary>Elements being read.</summary>
     public int Count { get; }
 
+    /// <summary>True when the copy is known to have landed, so <see cref="Wait"/> would not block. A backend
+    /// that cannot tell without waiting says false until Wait has returned.</summary>
+    public virtual bool IsDone => _values is not null;
+
     /// <summary>Blocks until the copy has landed, then returns the elements in row-major order
     /// converted to double (as <see cref="Tensor.ToDoubleArray"/>). Later calls return the same array.</summary>
     public double[] Wait()

@@ -39,6 +39,18 @@ public class TrainPipelineTests : IDisposable
     }
 
     [Fact]
+    public void SecondsPerStep_IsEachStepsOwnTime_ThoughStepKPlus1RunsBeforeStepKIsRecorded()
+    {
+        // Step k sleeps (7 - k) x 30 ms, longest first: booking step k+1's time to step k would give step k
+        // less than its own sleep, and a sample step (3, 6), recorded right after its predecessor, about 0 s.
+        Train("timed", new TrainOptions { Steps = 6, SampleEvery = 3, CheckpointEvery = 100 }, (k, _) => Thread.Sleep((7 - k) * 30));
+        var seconds = File.ReadAllLines(Path.Combine(_dir, "timed", "metrics.jsonl"))
+            .Select(line => JsonDocument.Parse(line).RootElement.GetProperty("seconds_per_step").GetDouble()).ToArray();
+        for (int k = 1; k <= 6; k++)
+            Assert.True(seconds[k - 1] >= (7 - k) * 0.029, $"step {k} slept {(7 - k) * 30} ms but records {seconds[k - 1] * 1000:F1} ms");
+    }
+
+    [Fact]
     public void SamplesCheckpointsAndEvaluationsAtStepN_AreThoseOfARunThatEndsAtN()
     {
         // Each kind of output on its own step, so each must wait for its step by itself.

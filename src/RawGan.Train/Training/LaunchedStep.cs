@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using RawGan.Data;
 using RawGan.Recipes;
 
@@ -24,6 +25,12 @@ internal sealed class LaunchedStep : IDisposable
     /// <summary>The learning rate the step ran with (metrics.jsonl's lr).</summary>
     public double LearningRate { get; }
 
+    /// <summary>When the step was first known to be done (a <see cref="Stopwatch"/> timestamp; 0 before):
+    /// at the end of its launch where the backend had finished it by then (the CPU computes the step inside
+    /// Launch), else when <see cref="Wait"/> returned. The loop waits for step k after launching k+1, so
+    /// the wait's end alone would book step k+1's CPU time to step k.</summary>
+    public long DoneAt { get; private set; }
+
     /// <summary>Takes the next batch, uploads it, and queues the recipe's step (eager, or replayed from
     /// <paramref name="graphed"/>'s graph) and the read of its metrics.</summary>
     public static LaunchedStep Launch(long step, IGanRecipe recipe, GraphedSteps? graphed, BatchLoader loader, Device device)
@@ -35,11 +42,17 @@ internal sealed class LaunchedStep : IDisposable
         using var batch = loader.Next();
         var real = batch.ToTensor(device);
         var metrics = graphed?.Step(real) ?? recipe.Step(real);
-        return new LaunchedStep(step, learningRate, F.Concat([.. metrics.Select(m => m.Reshape(1))], 0).StartReadBack());
+        var read = F.Concat([.. metrics.Select(m => m.Reshape(1))], 0).StartReadBack();
+        return new LaunchedStep(step, learningRate, read) { DoneAt = read.IsDone ? Stopwatch.GetTimestamp() : 0 };
     }
 
     /// <summary>Waits for this step's metrics only (on the GPU, not for a step launched after it).</summary>
-    public double[] Wait() => _metrics.Wait();
+    public double[] Wait()
+    {
+        var values = _metrics.Wait();
+        if (DoneAt == 0) DoneAt = Stopwatch.GetTimestamp();
+        return values;
+    }
 
     public void Dispose() => _metrics.Dispose();
 }

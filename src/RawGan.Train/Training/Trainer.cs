@@ -68,8 +68,8 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
         eval?.FillGaps(history);
         var progress = new ProgressLine(log, interactive: !Console.IsOutputRedirected && ReferenceEquals(log, Console.Out));
         var clock = Stopwatch.StartNew();
-        // seconds_per_step: from the previous step's metrics (or the end of its samples and checkpoint) to this one's.
-        var sinceLast = Stopwatch.StartNew();
+        // seconds_per_step: from the end of the previous step (or of its samples and checkpoint) to the end of this one.
+        long lastDone = Stopwatch.GetTimestamp();
         long startStep = step;
         int collapseRun = 0;
         bool collapseWarned = false;
@@ -120,7 +120,7 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
                     lastCheckpoint = SaveCheckpoint(folder, recipe, recipeName, recipeOptionsJson, step, loader.Position, noise, unseen);
                     folder.PruneCheckpoints(options.KeepCheckpoints);
                 }
-                sinceLast.Restart();
+                lastDone = Stopwatch.GetTimestamp();
             }
         }
         finally
@@ -144,8 +144,8 @@ public sealed class Trainer(TrainOptions options, IImageDataset data, TextWriter
         bool Finish(LaunchedStep launched, out double[] values)
         {
             using (launched) values = launched.Wait();
-            double seconds = sinceLast.Elapsed.TotalSeconds;
-            sinceLast.Restart();
+            double seconds = Stopwatch.GetElapsedTime(lastDone, launched.DoneAt).TotalSeconds;
+            lastDone = launched.DoneAt;
             long n = launched.Step;
             for (int i = 0; i < values.Length; i++)
             {

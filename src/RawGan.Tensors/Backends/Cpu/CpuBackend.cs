@@ -43,6 +43,7 @@ public sealed partial class CpuBackend : IBackend
 
     private sealed class CompletedRead(DType dtype, int count, byte[] bytes) : PendingRead(dtype, count)
     {
+        public override bool IsDone => true;
         protected override ReadOnlySpan<byte> WaitForBytes() => bytes;
         protected override void Release() { }
     }
