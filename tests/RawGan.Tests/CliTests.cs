@@ -95,6 +95,21 @@ public class CliTests
         Assert.Contains("cache ", output);
     }
 
+    [Theory]
+    [InlineData("cuda")]
+    [InlineData("gpu")]
+    public void DeviceCuda_WithoutAGpu_SaysWhatIsMissing_InTheUsersOwnWords(string device)
+    {
+        if (!CudaGpu.Missing) Assert.Skip("this machine has a GPU");
+        var runFolder = Path.Combine(Path.GetTempPath(), $"rawgan-nogpu-{Guid.NewGuid():N}");
+        var (code, _, error) = Run("train", "dcgan", "--device", device, "--steps", "1", "--out", runFolder);
+        Assert.Equal(1, code);
+        Assert.StartsWith($"rawgan: --device {device}: the CUDA backend is unavailable", error);
+        Assert.Contains("rawgan doctor", error);
+        Assert.DoesNotContain("Exception", error);
+        Assert.False(Directory.Exists(runFolder));
+    }
+
     [Fact]
     public void Doctor_CountsTheImagePacks_AndTheirSize()
     {

@@ -20,7 +20,7 @@ public static class DeviceChoice
         }
         var device = Device.Parse(name);
         if (device == Device.Cuda && CudaProblem() is { } reason)
-            throw new DeviceUnavailableException($"--device cuda: {reason.Message}", reason);
+            throw new DeviceUnavailableException($"--device {name}: {reason.Message}", reason);
         return device;
     }
 
