@@ -65,6 +65,68 @@ public class BalancingTests
     public void L2_AtTheEdges(double coefficient, double f, double expected) =>
         Assert.Equal(expected, Balancing.AdjustL2(coefficient, f), 15);
 
+    // The recipes obey the rule: a network that sits out keeps every weight, bit for bit. Each case is set
+    // up so that the rule benches one network, and checked to move that network under --balance none.
+
+    [Theory]
+    [InlineData("torchfaces")]
+    [InlineData("vaegan")]
+    public void Skip_WhenDIsAlreadyRight_DKeepsItsWeights_ThatNoneWouldMove(string recipe)
+    {
+        // Reals are all +1; G's last convolution gives tanh(-10) = -1 everywhere. D sums its input with
+        // positive weights, so a real image drives its logit far above 0 and a fake (ReLU of a negative
+        // sum) leaves it at the bias, -3: err_F = softplus(-3) = 0.05 < margin, and D sits out.
+        static void Rig(IGanRecipe gan)
+        {
+            SetLast(Module(gan, "G"), weight: 0, bias: -10);
+            foreach (var (name, p) in Module(gan, "D").NamedParameters())
+                p.CopyFrom(Tensor.Full(p.Shape, name.EndsWith(".weight") ? 0.05 : 0));
+            SetLast(Module(gan, "D"), weight: 0.05, bias: -3);
+        }
+        var (skipped, moved) = OneStep(recipe, BalanceRule.Skip, Rig, "D");
+        Assert.Equal((1, 0), skipped);
+        Assert.False(moved, "D sat out the step but its weights changed");
+        Assert.True(OneStep(recipe, BalanceRule.None, Rig, "D").Moved, "--balance none: D's weights did not move, so the test shows nothing");
+    }
+
+    [Fact]
+    public void Skip_WhenDIsBadlyWrong_GKeepsItsWeights_ThatNoneWouldMove()
+    {
+        // D's logits start near 0 (err 0.69 on both sides); a bias of -0.2 makes err_R about 0.8 > 1 - margin,
+        // err_F about 0.6: G sits out, D updates. (vaegan's G learns from its reconstruction even then.)
+        static void Rig(IGanRecipe gan) => SetLast(Module(gan, "D"), weight: null, bias: -0.2);
+        var (skipped, moved) = OneStep("torchfaces", BalanceRule.Skip, Rig, "G");
+        Assert.Equal((0, 1), skipped);
+        Assert.False(moved, "G sat out the step but its weights changed");
+        Assert.True(OneStep("torchfaces", BalanceRule.None, Rig, "G").Moved, "--balance none: G's weights did not move, so the test shows nothing");
+    }
+
+    /// <summary>One step of a tiny recipe on all-ones images after <paramref name="rig"/>: the step's
+    /// (skip_D, skip_G) and whether any parameter of <paramref name="watched"/> changed.</summary>
+    private static ((int D, int G) Skipped, bool Moved) OneStep(string recipe, BalanceRule rule, Action<IGanRecipe> rig, string watched)
+    {
+        var options = new VaeGanOptions { Size = 32, Nz = 8, Ngf = 4, Ndf = 4, Hidden = 16, Nef = 4, Balance = rule };
+        using IGanRecipe gan = recipe == "vaegan"
+            ? new VaeGanRecipe(options, Device.Cpu, new Generator(1), new Generator(2))
+            : new TorchFacesRecipe(options, Device.Cpu, new Generator(1), new Generator(2));
+        rig(gan);
+        var before = Module(gan, watched).Parameters().Select(p => p.ToFloatArray()).ToArray();
+        var metrics = gan.Step(Tensor.Ones([8, 3, 32, 32]));
+        int Metric(string name) => (int)metrics[gan.MetricNames.ToList().IndexOf(name)].Item();
+        var after = Module(gan, watched).Parameters().Select(p => p.ToFloatArray()).ToArray();
+        return ((Metric("skip_D"), Metric("skip_G")), !before.Zip(after).All(pair => pair.First.SequenceEqual(pair.Second)));
+    }
+
+    private static Nn.Module Module(IGanRecipe gan, string name) => gan.Modules.Single(m => m.Name == name).Module;
+
+    /// <summary>Fills the module's last layer (its last weight and bias); a null weight stays as it is.</summary>
+    private static void SetLast(Nn.Module module, double? weight, double bias)
+    {
+        var parameters = module.Parameters().ToArray();
+        if (weight is { } w) parameters[^2].CopyFrom(Tensor.Full(parameters[^2].Shape, w));
+        parameters[^1].CopyFrom(Tensor.Full(parameters[^1].Shape, bias));
+    }
+
     [Fact]
     public void Balancer_None_UpdatesBoth_AndKeepsTheCoefficient()
     {

@@ -42,12 +42,17 @@ public class TrainPipelineTests : IDisposable
     public void SecondsPerStep_IsEachStepsOwnTime_ThoughStepKPlus1RunsBeforeStepKIsRecorded()
     {
         // Step k sleeps (7 - k) x 30 ms, longest first: booking step k+1's time to step k would give step k
-        // less than its own sleep, and a sample step (3, 6), recorded right after its predecessor, about 0 s.
+        // less than its own sleep, and a sample step (3, 6), recorded right after its predecessor, about 0 s;
+        // timing from an earlier mark than step k-1's end would give it more.
         Train("timed", new TrainOptions { Steps = 6, SampleEvery = 3, CheckpointEvery = 100 }, (k, _) => Thread.Sleep((7 - k) * 30));
         var seconds = File.ReadAllLines(Path.Combine(_dir, "timed", "metrics.jsonl"))
             .Select(line => JsonDocument.Parse(line).RootElement.GetProperty("seconds_per_step").GetDouble()).ToArray();
         for (int k = 1; k <= 6; k++)
             Assert.True(seconds[k - 1] >= (7 - k) * 0.029, $"step {k} slept {(7 - k) * 30} ms but records {seconds[k - 1] * 1000:F1} ms");
+        // And no more than its own: steps 2-6 add up to the 450 ms they slept, not to running totals (step 1
+        // also holds the run's start-up).
+        double later = seconds[1..].Sum();
+        Assert.True(later < 0.45 + 0.3, $"steps 2-6 slept 450 ms in all but record {later * 1000:F0} ms: {string.Join(", ", seconds[1..].Select(s => $"{s * 1000:F0}"))}");
     }
 
     [Fact]

@@ -306,17 +306,33 @@ public class TrainRunTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_dir, "y", "checkpoints")) && Directory.GetFiles(Path.Combine(_dir, "y", "checkpoints")).Length > 0);
     }
 
-    [Fact]
-    public void LastingDominanceOfD_WarnsOfCollapse()
+    /// <summary>Steps scripted by letter: D = D wins outright (loss_D 0.01, loss_G 6), x = a balanced step,
+    /// d = loss_D just over 0.05, g = loss_G just under 5. Patience 3.</summary>
+    [Theory]
+    [InlineData("DDDxxx", 3)]   // three dominated steps: warned at the third
+    [InlineData("xxDDDD", 5)]   // warned once, when the run of three is reached
+    [InlineData("DDxDDx", 0)]   // never three in a row
+    [InlineData("dddddd", 0)]   // D's loss at 0.06 is not outright
+    [InlineData("gggggg", 0)]   // G's loss at 4.9 is not high enough
+    public void LastingDominanceOfD_WarnsOfCollapse_OnceAndOnlyAfterPatienceSteps(string steps, int warnedAt)
     {
         var options = new TrainOptions { Out = Path.Combine(_dir, "collapse"), Batch = 8, Steps = 6, SampleEvery = 100, CollapsePatience = 3 };
         var recipeOptions = JsonSerializer.Serialize(new DcganOptions { Size = 32, Nz = 8, Ngf = 4, Ndf = 4 });
         using var inner = Trainer.CreateRecipe("dcgan", recipeOptions, Device.Cpu, seed: 0);
-        using var recipe = new Rewritten(inner, (_, m) => [Tensor.Scalar(0.01), Tensor.Scalar(6), .. m.Skip(2)]);
+        using var recipe = new Rewritten(inner, (step, m) => steps[step - 1] switch
+        {
+            'D' => [Tensor.Scalar(0.01), Tensor.Scalar(6), .. m.Skip(2)],
+            'd' => [Tensor.Scalar(0.06), Tensor.Scalar(6), .. m.Skip(2)],
+            'g' => [Tensor.Scalar(0.01), Tensor.Scalar(4.9), .. m.Skip(2)],
+            _ => [Tensor.Scalar(0.5), Tensor.Scalar(1), .. m.Skip(2)],
+        });
         var log = new StringWriter();
         new Trainer(options, new SyntheticFaces(64, 32), log).Run(recipe, recipeOptions, Device.Cpu, CancellationToken.None);
-        Assert.Contains("may have collapsed", log.ToString());
-        Assert.Single(log.ToString().Split("may have collapsed")[1..]);
+        var warnings = log.ToString().Split('\n').Where(line => line.Contains("may have collapsed")).ToArray();
+        if (warnedAt == 0)
+            Assert.Empty(warnings);
+        else
+            Assert.Contains($"for 3 steps (step {warnedAt})", Assert.Single(warnings));
     }
 
     /// <summary>A recipe whose metrics are rewritten per step (step number from 1, real metrics).</summary>
