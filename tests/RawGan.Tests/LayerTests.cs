@@ -113,27 +113,41 @@ public class LayerTests
         Assert.Equal(source.Forward(Tensor.Ones([1, 3])).ToFloatArray(), target.Forward(Tensor.Ones([1, 3])).ToFloatArray());
     }
 
-    [Fact]
-    public void Dropout2d_DropsWholeChannels_ScalesTheRest_IdentityInEval()
+    /// <summary>p = 0.5 alone could not tell p from 1 - p: its scale 1/(1 - p) equals 1/p.</summary>
+    [Theory]
+    [InlineData(0.2)]
+    [InlineData(0.5)]
+    [InlineData(0.8)]
+    public void Dropout2d_DropsWholeChannels_AtRateP_ScalesTheRestBy1OverOneMinusP_IdentityInEval(double p)
     {
-        var dropout = new Dropout2d(0.5, new Generator(6));
-        var x = Tensor.Rand([4, 16, 3, 5], new Generator(7), low: 1, high: 2);
+        var dropout = new Dropout2d(p, new Generator(6));
+        var x = Tensor.Rand([8, 32, 3, 5], new Generator(7), low: 1, high: 2);
         var y = dropout.Forward(x).ToFloatArray();
         var input = x.ToFloatArray();
-        int dropped = 0;
-        for (int plane = 0; plane < 4 * 16; plane++)
+        int dropped = 0, planes = 8 * 32;
+        for (int plane = 0; plane < planes; plane++)
         {
             var ys = y.AsSpan(plane * 15, 15);
             bool zero = ys[0] == 0f;
             dropped += zero ? 1 : 0;
             for (int i = 0; i < 15; i++)
-                Assert.Equal(zero ? 0f : 2 * input[plane * 15 + i], ys[i]);
+                Assert.Equal(zero ? 0f : (float)(input[plane * 15 + i] * (1 / (1 - p))), ys[i], 1e-6f);
         }
-        Assert.InRange(dropped, 16, 48); // p = 0.5 of 64 channels
+        // Four standard deviations of the binomial count around p of the 256 channels.
+        double spread = 4 * Math.Sqrt(planes * p * (1 - p));
+        Assert.InRange(dropped, planes * p - spread, planes * p + spread);
 
         dropout.Eval();
         Assert.Same(x, dropout.Forward(x));
         Assert.Throws<ArgumentException>(() => new Dropout2d(0.5).Train().Forward(Tensor.Ones([4, 5])));
+    }
+
+    [Fact]
+    public void Dropout_DropsElementsAtRateP_AndScalesTheRest()
+    {
+        var y = new Dropout(0.2, new Generator(8)).Forward(Tensor.Ones([100, 100])).ToFloatArray();
+        Assert.All(y, v => Assert.True(v is 0f or 1.25f, $"{v}: neither dropped (0) nor kept and scaled by 1/(1 - 0.2)"));
+        Assert.InRange(y.Count(v => v == 0f), 2000 - 160, 2000 + 160); // 4 standard deviations of 10,000 draws at 0.2
     }
 
     [Fact]
