@@ -312,6 +312,20 @@ public sealed class DataTests : IDisposable
     }
 
     [Fact]
+    public void CropResize_Upscale_IsBilinear_WithPixelCentresAtHalf_AsPil()
+    {
+        // 2x2 -> 4x4. Output pixel o samples source position (o + 0.5) / 2 - 0.5 = -0.25, 0.25, 0.75, 1.25,
+        // clamped to [0, 1]: weights 0, 1/4, 3/4, 1 of the second pixel (PIL's BILINEAR gives the same).
+        // Red ramps across (0 -> 200), green down (0 -> 100), blue is flat.
+        byte[] pixels = [0, 0, 7, 200, 0, 7, 0, 100, 7, 200, 100, 7];
+        var result = Resize(pixels, 2, 2, 0, 4);
+        byte[] across = [0, 50, 150, 200], down = [0, 25, 75, 100];
+        for (int y = 0; y < 4; y++)
+            for (int x = 0; x < 4; x++)
+                Assert.Equal((across[x], down[y], (byte)7), (result[(y * 4 + x) * 3], result[(y * 4 + x) * 3 + 1], result[(y * 4 + x) * 3 + 2]));
+    }
+
+    [Fact]
     public void CropResize_SameSize_IsAnExactCopy()
     {
         var pixels = new byte[16 * 16 * 3];
