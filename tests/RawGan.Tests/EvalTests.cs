@@ -210,6 +210,65 @@ public sealed class EvalTests : IDisposable
     }
 
     [Fact]
+    public void Swd_EqualsProGansFormula_ComputedPlainly_FromTheRawPatches()
+    {
+        // ProGAN's metrics/sliced_wasserstein.py step by step, in double, with none of Distances' machinery
+        // (gathering, chunked projections, radix-sorted keys): finalize_descriptors subtracts each colour
+        // channel's mean over all of a set's descriptors and divides by its (population) std; per direction
+        // both sets are projected and sorted, and |difference| averaged; the mean over all 4 x 128
+        // directions is reported x 1e3. Same patches and directions as Distances draws.
+        var a = new DescriptorSet(new PyramidPatches(new SyntheticFaces(12, 32, seed: 1), [.. Enumerable.Range(0, 12)], seed: 3), 0, 12);
+        var b = new DescriptorSet(new PyramidPatches(new SyntheticFaces(12, 32, seed: 2), [.. Enumerable.Range(0, 12)], seed: 4), 0, 12);
+        var fast = SlicedWasserstein.Distances([a, b], [(0, 1)], seed: 5, cancel: TestContext.Current.CancellationToken)[0];
+        Assert.Equal(2, fast.Length);
+        for (int level = 0; level < 2; level++)
+        {
+            double[][] da = Descriptors(a, level), db = Descriptors(b, level);
+            var directions = SlicedWasserstein.DrawDirections(5, level);
+            Assert.Equal(512, directions.Length);
+            double total = 0;
+            foreach (var direction in directions)
+            {
+                double[] pa = [.. da.Select(d => Dot(d, direction)).Order()], pb = [.. db.Select(d => Dot(d, direction)).Order()];
+                total += pa.Zip(pb, (x, y) => Math.Abs(x - y)).Average();
+            }
+            double expected = total / directions.Length * 1e3;
+            Assert.True(Math.Abs(fast[level] - expected) < 1e-6 * expected, $"level {level}: Distances gives {fast[level]}, the formula {expected}");
+        }
+
+        static double Dot(double[] d, float[] direction) => d.Select((v, k) => v * direction[k]).Sum();
+    }
+
+    /// <summary>A set's descriptors at one level, normalised as ProGAN's finalize_descriptors does, from the raw pyramid.</summary>
+    private static double[][] Descriptors(DescriptorSet set, int level)
+    {
+        const int K = 7, C = 3;
+        int size = set.Source.LevelSizes[level];
+        var raw = new List<double[]>();
+        for (int image = 0; image < set.Count; image++)
+        {
+            var planes = set.Source.Level(level).Slice((set.Start + image) * set.Source.ImageFloats(level));
+            foreach (int offset in set.Source.PatchOffsets(level, set.Start + image))
+            {
+                var d = new double[C * K * K];
+                for (int c = 0; c < C; c++)
+                    for (int y = 0; y < K; y++)
+                        for (int x = 0; x < K; x++)
+                            d[(c * K + y) * K + x] = planes[c * size * size + offset + y * size + x];
+                raw.Add(d);
+            }
+        }
+        for (int c = 0; c < C; c++)
+        {
+            var values = raw.SelectMany(d => d.Skip(c * K * K).Take(K * K)).ToArray();
+            double mean = values.Average(), std = Math.Sqrt(values.Average(v => (v - mean) * (v - mean)));
+            foreach (var d in raw)
+                for (int i = c * K * K; i < (c + 1) * K * K; i++) d[i] = (d[i] - mean) / std;
+        }
+        return [.. raw];
+    }
+
+    [Fact]
     public void Swd_OfASetAgainstItself_IsZero()
     {
         var real = NoiseSets.Value.Real;
