@@ -53,6 +53,18 @@ public class CliTests
     }
 
     [Theory]
+    [InlineData(2, "--n must be between 3 and 7, got 2.")]
+    [InlineData(3, null)]
+    [InlineData(7, null)]
+    [InlineData(8, "--n must be between 3 and 7, got 8.")]
+    public void InRange_AcceptsBothLimits_AndRefusesOneBeyond(int value, string? error)
+    {
+        var option = CheckedOptions.InRange("--n", "a number", 5, min: 3, max: 7);
+        var parsed = new System.CommandLine.RootCommand { option }.Parse(["--n", $"{value}"]);
+        Assert.Equal(error is null ? [] : [error], parsed.Errors.Select(e => e.Message));
+    }
+
+    [Theory]
     [InlineData("--count takes a whole number, not '1e3'", "sample", "--checkpoint", "c.safetensors", "--count", "1e3")]
     [InlineData("--steps takes a whole number, not '1.5'", "train", "dcgan", "--steps", "1.5")]
     [InlineData("--seed takes a whole number, 0 or more, not '-1'", "train", "dcgan", "--seed", "-1")]
